@@ -1,0 +1,50 @@
+# xitu — every entry point a researcher needs. `make` alone runs the main job.
+#   make          set up .venv, ingest data/raw, execute every notebook, write figures/
+#   make test     the test suite (what CI runs through .ci/run)
+#   make bench    benchmarks; results appended to benchmarks/RESULTS.md
+#   make lab      JupyterLab on notebooks/ (the labelling notebook is 04-label.ipynb)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+export PYTHONHASHSEED := 0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+
+.PHONY: all setup setup-dev run ingest test bench lab clean
+all: setup run
+
+# Runtime environment: the exact pins of requirements/runtime.lock, no dependency resolution
+# (keeps sentence-transformers/PyTorch out, see pyproject.toml).
+$(VENV)/.runtime: requirements/runtime.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "xitu needs Python 3.11, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --no-deps -r requirements/runtime.lock
+	$(PIP) install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.lock
+	$(PIP) install --quiet --no-deps -r requirements/dev.lock
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+ingest: setup
+	$(VENV)/bin/xitu ingest
+
+run: setup
+	$(VENV)/bin/xitu run
+
+test: setup-dev
+	$(PY) -m pytest -q
+
+bench: setup-dev
+	$(PY) -m benchmarks
+
+lab: setup-dev
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf build .cache data/processed/*.csv

@@ -1,0 +1,537 @@
+"""Parse search-tool exports into articles and segments with stable ids.
+
+An export (one ``.txt`` file in ``data/raw/``) looks like::
+
+    Workflow                      <- line 1, fixed
+    稀土管控                       <- line 2, the search query
+    icon                          <- line 3, fixed
+    Search documents              <- line 4, fixed
+    <title>                       <- then, per article: a title line,
+    Sou Hu Cai Jing· 2025-08-19 06:32   <- usually a "source· date time" line,
+    <body>                        <- and one body line.
+
+Bodies are either structured English summaries (``Core Viewpoint - …``, ``Group N: heading``,
+``- claim … [1][3]``) or plain text (Chinese or English). Each body is split into *segments*,
+the unit for topics and stance: one claim per segment for structured summaries, one sentence
+for plain bodies.
+
+Ids are content hashes, so they do not change when files are renamed, re-ingested or
+reordered: an article's id hashes its title, source and timestamp; a segment's id is its
+article's id plus a hash of the segment's text. An article found by several queries (in one
+or several exports) is one article that lists all of them.
+
+Nothing is dropped silently: every non-blank line of every export is either used or reported
+in :class:`IngestReport` with its file, line and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from xitu.text import WRAP_SPACE_RE, detect_language, detect_script
+
+HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
+
+# "Sou Hu Cai Jing· 2025-08-19 06:32"; the source may be missing, the time too.
+META_RE = re.compile(
+    r"^(?:(?P<source>.*?)\s*[·•・]\s*|(?P<source2>\S.*?)\s+)?"
+    r"(?P<date>\d{4}-\d{1,2}-\d{1,2})(?:[ T]+(?P<time>\d{1,2}:\d{2})(?::\d{2})?)?\s*$"
+)
+SECTION_RE = re.compile(
+    r"(?:^|(?<=\s))(?P<section>Group \d+|Core (?:Viewpoints?|Insights?|Points?|Summary|Ideas?))"
+    r"(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s+-\s+"
+)
+CITATION_RE = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+CLAIM_SPLIT_RE = re.compile(r"\s+-\s+")
+ZH_SENTENCE_RE = re.compile(r".+?(?:[。!?！？;；…]+[”\"’」』）)]*|$)", re.S)
+EN_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“(])")
+TRUNCATION_RE = re.compile(r"\s*(?:\.\.\.|…+)\s*$")
+HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+class ExportFormatError(ValueError):
+    """An export cannot be read at all. Carries the file, the line and what was expected."""
+
+    def __init__(self, file: str | Path, line: int, expected: str, found: str | None = None):
+        self.file = str(file)
+        self.line = line
+        self.expected = expected
+        self.found = found
+        msg = f"{self.file}:{line}: expected {expected}"
+        if found is not None:
+            msg += f", found {found!r}"
+        super().__init__(msg)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something the parser could not use as-is. ``action`` says what happened to it:
+    ``kept`` (the record is in the corpus, with the problem noted) or ``skipped``
+    (the line is not in the corpus; it is listed here instead)."""
+
+    file: str
+    line: int
+    action: str
+    reason: str
+    text: str = ""
+
+
+@dataclass
+class RawArticle:
+    """One article as it stands in one export, before de-duplication."""
+
+    file: str
+    line: int  # line of the title
+    query: str
+    title: str
+    source: str
+    published: str  # "YYYY-MM-DD HH:MM", "YYYY-MM-DD" or "" when the export has none
+    body: str
+    lines: tuple[int, ...]  # every line this article was read from
+
+
+@dataclass
+class ExportFile:
+    """What one export held: its query, encoding, articles and the issues found in it."""
+
+    file: str
+    encoding: str
+    query: str
+    n_lines: int
+    articles: list[RawArticle] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    blank_lines: int = 0
+
+    @property
+    def lines_accounted(self) -> int:
+        """Non-blank lines that are header, article lines, or reported as skipped."""
+        used = 4 + sum(len(a.lines) for a in self.articles)
+        skipped = sum(1 for i in self.issues if i.action == "skipped")
+        return used + skipped
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def decode_export(data: bytes, file: str | Path = "<bytes>") -> tuple[str, str]:
+    """Decode an export's bytes. Accepts UTF-8 (with or without BOM), UTF-16 with BOM and
+    GB18030; raises :class:`ExportFormatError` naming the line of the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ExportFormatError(file, line, "text (UTF-8 or GB18030)", "a NUL byte: binary file?")
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError as utf8_err:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            line = data[: utf8_err.start].count(b"\n") + 1
+            raise ExportFormatError(
+                file, line, "UTF-8 or GB18030 text", f"undecodable byte at offset {utf8_err.start}"
+            ) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on LF, CRLF or CR only (not on the Unicode separators ``str.splitlines`` uses,
+    which may occur inside a body)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _clean(s: str) -> str:
+    return re.sub(r"\s+", " ", s.replace("\ufeff", "")).strip()
+
+
+def _parse_meta(line: str) -> tuple[str, str, str | None] | None:
+    """Return (source, published, problem) for a source/date line, or None if it is not one."""
+    m = META_RE.match(_clean(unicodedata.normalize("NFKC", line)))
+    if not m:
+        return None
+    source = (m.group("source") or m.group("source2") or "").strip()
+    date, time = m.group("date"), m.group("time")
+    try:
+        dt = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        return source, "", f"impossible date {date} {time or ''}".strip()
+    return source, dt.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d"), None
+
+
+def parse_export(path: str | Path, data: bytes | None = None, name: str | None = None) -> ExportFile:
+    """Parse one export into raw articles.
+
+    ``name`` is how the file is called in ids-free fields and messages (default: the file
+    name). Raises :class:`ExportFormatError` when the header is wrong or the file cannot be
+    decoded; problems with single records are kept in ``ExportFile.issues``.
+    """
+    path = Path(path)
+    name = name or path.name
+    if data is None:
+        data = path.read_bytes()
+    text, encoding = decode_export(data, name)
+    lines = split_lines(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # final newline
+    if not lines or not any(s.strip() for s in lines):
+        raise ExportFormatError(name, 1, "'Workflow' (the first line of an export)", "an empty file")
+
+    # Header: fixed lines 1, 3, 4 and the query on line 2 (no blank lines allowed inside it).
+    for idx, want in enumerate(HEADER):
+        got = _clean(lines[idx]) if idx < len(lines) else None
+        if want is None:
+            if not got:
+                raise ExportFormatError(name, idx + 1, "the search query on line 2", got or "")
+        elif got is None or got.casefold() != want.casefold():
+            raise ExportFormatError(
+                name, idx + 1, f"{want!r} on line {idx + 1} of the export header",
+                got if got is not None else "end of file",
+            )
+    export = ExportFile(file=name, encoding=encoding, query=_clean(lines[1]), n_lines=len(lines))
+
+    body_lines = [(i + 1, s) for i, s in enumerate(lines) if i >= 4]
+    content = [(n, s) for n, s in body_lines if s.strip()]
+    export.blank_lines = len(body_lines) - len(content)
+
+    def is_meta(k: int) -> bool:
+        return k < len(content) and _parse_meta(content[k][1]) is not None
+
+    k = 0
+    while k < len(content):
+        n, line = content[k]
+        if is_meta(k):
+            export.issues.append(Issue(name, n, "skipped", "source/date line with no title before it", _clean(line)[:80]))
+            k += 1
+            continue
+        title_n, title = n, _clean(line)
+        used = [title_n]
+        k += 1
+        source, published = "", ""
+        if is_meta(k):
+            mn, mline = content[k]
+            source, published, problem = _parse_meta(mline)
+            if problem:
+                export.issues.append(Issue(name, mn, "kept", f"{problem}; article kept without a date", _clean(mline)[:80]))
+            used.append(mn)
+            k += 1
+        else:
+            export.issues.append(Issue(name, title_n, "kept", "no source/date line; article kept without source and date", title[:80]))
+        body = ""
+        # A line followed by a source/date line is the next article's title, not a body.
+        if k < len(content) and not is_meta(k) and not is_meta(k + 1):
+            bn, bline = content[k]
+            body = bline.strip()
+            used.append(bn)
+            k += 1
+        else:
+            export.issues.append(Issue(name, title_n, "kept", "no body line; article kept with an empty body", title[:80]))
+        export.articles.append(
+            RawArticle(name, title_n, export.query, title, source, published, body, tuple(used))
+        )
+    return export
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit of analysis: a claim of a structured summary or a sentence of a plain body."""
+
+    position: int
+    text: str
+    section: str = ""  # "Core Viewpoint", "Group 2", … ; "" for plain bodies
+    heading: str = ""  # the Group's heading, kept as context
+    citations: str = ""  # "1;3" from the [1][3] markers, which are removed from the text
+
+
+def is_structured(body: str) -> bool:
+    """True for the search tool's English summaries (``Core Viewpoint - …``/``Group 1 …``)."""
+    m = SECTION_RE.search(body)
+    return bool(m) and m.start() == 0
+
+
+def _strip_citations(text: str) -> tuple[str, str]:
+    cites = [c.strip() for m in CITATION_RE.finditer(text) for c in re.split(r"[,，]", m.group(1))]
+    text = CITATION_RE.sub("", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return _clean(text), ";".join(cites)
+
+
+def split_structured(body: str) -> list[Segment]:
+    """Split a structured summary into claims, keeping each Group heading as context."""
+    matches = list(SECTION_RE.finditer(body))
+    out: list[Segment] = []
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        chunk = body[m.end():end]
+        heading = _clean(m.group("heading") or "")
+        for claim in CLAIM_SPLIT_RE.split(chunk):
+            claim = re.sub(r"^-\s+", "", claim.strip())
+            text, cites = _strip_citations(claim)
+            if HAS_WORD_RE.search(text):
+                out.append(Segment(len(out), text, m.group("section"), heading, cites))
+    return out
+
+
+def split_plain(body: str, language: str) -> list[Segment]:
+    """Split a plain body into sentences (Chinese punctuation for ``zh``, else English)."""
+    body = TRUNCATION_RE.sub("", body.strip())
+    if language == "zh":
+        parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(body)]
+    else:
+        parts = EN_SENTENCE_SPLIT_RE.split(body)
+    out: list[Segment] = []
+    for p in parts:
+        if language == "zh":  # the exports wrap Chinese lines with a space: "中 国" → "中国"
+            p = WRAP_SPACE_RE.sub("", p)
+        text, cites = _strip_citations(p)
+        if HAS_WORD_RE.search(text):
+            out.append(Segment(len(out), text, "", "", cites))
+    return out
+
+
+def split_body(body: str, language: str) -> list[Segment]:
+    """Segments of one body: claims for structured summaries, sentences otherwise."""
+    if not body.strip():
+        return []
+    return split_structured(body) if is_structured(body) else split_plain(body, language)
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def _key(s: str) -> str:
+    return _clean(unicodedata.normalize("NFKC", s))
+
+
+def _sha(s: str) -> str:
+    return hashlib.sha1(s.encode("utf-8")).hexdigest()
+
+
+def article_id(title: str, source: str, published: str) -> str:
+    """Stable article id: a hash of the normalised title, source and timestamp."""
+    return "a" + _sha(f"{_key(title)}\x1f{_key(source)}\x1f{published}")[:12]
+
+
+def segment_id(article: str, text: str, occurrence: int = 1) -> str:
+    """Stable segment id: the article id plus a hash of the segment's normalised text;
+    a repeat of the same text within one article gets ``-2``, ``-3``, …"""
+    sid = f"{article}-{_sha(_key(text))[:8]}"
+    return sid if occurrence == 1 else f"{sid}-{occurrence}"
+
+
+def text_hash(text: str) -> str:
+    """Hash of a segment's normalised text, stored with labels to notice changed text."""
+    return _sha(_key(text))[:16]
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+@dataclass
+class IngestReport:
+    """What ingestion read, kept and skipped, and why."""
+
+    files: list[dict]
+    issues: list[Issue]
+    n_records: int  # article records in all exports, before merging duplicates
+    n_articles: int
+    n_segments: int
+    merged: int  # records merged into an article found by another query/export
+
+    def counts(self) -> dict:
+        skipped = [i for i in self.issues if i.action == "skipped"]
+        kept = [i for i in self.issues if i.action == "kept"]
+        reasons: dict[str, int] = {}
+        for i in self.issues:
+            r = re.sub(r"\d{4}-\d+-\d+.*", "…", i.reason)
+            reasons[f"{i.action}: {r}"] = reasons.get(f"{i.action}: {r}", 0) + 1
+        return {
+            "files": len(self.files),
+            "records": self.n_records,
+            "articles": self.n_articles,
+            "merged_duplicates": self.merged,
+            "segments": self.n_segments,
+            "kept_with_issue": len(kept),
+            "skipped_lines": len(skipped),
+            "by_reason": dict(sorted(reasons.items())),
+        }
+
+    def summary(self) -> str:
+        """A few readable lines for the terminal and notebooks."""
+        c = self.counts()
+        lines = [
+            f"read {c['files']} export(s): {c['records']} article records → {c['articles']} articles "
+            f"({c['merged_duplicates']} merged duplicates), {c['segments']} segments",
+            f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}",
+        ]
+        lines += [f"  {n} × {r}" for r, n in c["by_reason"].items()]
+        lines += [f"  {i.file}:{i.line}: {i.action}: {i.reason}" for i in self.issues]
+        return "\n".join(lines)
+
+
+@dataclass
+class Corpus:
+    """Articles and segments as two tables, plus the report of how they were read."""
+
+    articles: pd.DataFrame
+    segments: pd.DataFrame
+    report: IngestReport
+
+    def segments_with_articles(self) -> pd.DataFrame:
+        """Segments joined with their article's title, source, date and queries."""
+        cols = ["article_id", "title", "source", "published", "queries"]
+        return self.segments.merge(self.articles[cols], on="article_id", how="left", validate="m:1")
+
+
+ARTICLE_COLUMNS = [
+    "article_id", "published", "source", "title", "queries", "language", "script",
+    "body_format", "truncated", "n_segments", "file", "line", "occurrences", "body",
+]
+SEGMENT_COLUMNS = [
+    "segment_id", "article_id", "position", "section", "heading", "text", "citations",
+    "language", "script", "n_chars", "text_hash",
+]
+
+
+def export_files(raw_dir: str | Path) -> list[Path]:
+    """The exports in ``raw_dir``: every ``*.txt``, sorted by name."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"no raw data folder at {raw_dir}")
+    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+    if not files:
+        raise FileNotFoundError(f"{raw_dir} holds no .txt exports")
+    return files
+
+
+def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
+    """Merge raw articles across exports into articles and segments tables."""
+    exports = list(exports)
+    issues: list[Issue] = [i for e in exports for i in e.issues]
+    groups: dict[str, list[RawArticle]] = {}
+    for e in exports:
+        for a in e.articles:
+            groups.setdefault(article_id(a.title, a.source, a.published), []).append(a)
+
+    art_rows, seg_rows = [], []
+    for aid, recs in groups.items():
+        first = recs[0]
+        bodies = sorted({r.body for r in recs}, key=lambda b: (-len(b), b))
+        body = bodies[0]
+        if len(bodies) > 1:
+            for r in recs:
+                if r.body != body:
+                    issues.append(Issue(r.file, r.line, "kept", f"same article as {first.file}:{first.line} with a different body; the longest body is used", r.title[:80]))
+        language = detect_language(body or first.title)
+        script = detect_script(body or first.title)
+        segs = split_body(body, language)
+        structured = is_structured(body)
+        seen: dict[str, int] = {}
+        for s in segs:
+            k = _key(s.text)
+            seen[k] = seen.get(k, 0) + 1
+            seg_lang = detect_language(s.text)
+            seg_rows.append({
+                "segment_id": segment_id(aid, s.text, seen[k]),
+                "article_id": aid,
+                "position": s.position,
+                "section": s.section,
+                "heading": s.heading,
+                "text": s.text,
+                "citations": s.citations,
+                "language": seg_lang,
+                "script": detect_script(s.text) if seg_lang == "zh" else "",
+                "n_chars": len(s.text),
+                "text_hash": text_hash(s.text),
+            })
+        art_rows.append({
+            "article_id": aid,
+            "published": first.published,
+            "source": first.source,
+            "title": first.title,
+            "queries": "; ".join(sorted({r.query for r in recs})),
+            "language": language,
+            "script": script,
+            "body_format": "structured" if structured else ("plain" if body else "empty"),
+            "truncated": bool(not structured and TRUNCATION_RE.search(body)),
+            "n_segments": len(segs),
+            "file": first.file,
+            "line": first.line,
+            "occurrences": "; ".join(f"{r.file}:{r.line}" for r in recs),
+            "body": body,
+        })
+        if not segs and body:
+            issues.append(Issue(first.file, first.line, "kept", "body yields no segment", body[:80]))
+
+    articles = pd.DataFrame(art_rows, columns=ARTICLE_COLUMNS)
+    undated = articles["published"].eq("")
+    articles = (
+        articles.assign(_u=undated).sort_values(["_u", "published", "article_id"], kind="stable")
+        .drop(columns="_u").reset_index(drop=True)
+    )  # by date, undated articles last
+    segments = pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS)
+    order = {a: i for i, a in enumerate(articles["article_id"])}
+    segments = (
+        segments.assign(_o=segments["article_id"].map(order))
+        .sort_values(["_o", "position"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    )
+    n_records = sum(len(e.articles) for e in exports)
+    report = IngestReport(
+        files=[{"file": e.file, "encoding": e.encoding, "query": e.query, "lines": e.n_lines,
+                "blank_lines": e.blank_lines, "records": len(e.articles)} for e in exports],
+        issues=sorted(issues, key=lambda i: (i.file, i.line, i.reason)),
+        n_records=n_records,
+        n_articles=len(articles),
+        n_segments=len(segments),
+        merged=n_records - len(articles),
+    )
+    return Corpus(articles, segments, report)
+
+
+def ingest(raw_dir: str | Path | None = None) -> Corpus:
+    """Read every export in ``raw_dir`` (default ``data/raw``) into a :class:`Corpus`."""
+    if raw_dir is None:
+        from xitu.paths import Paths
+
+        raw_dir = Paths.default().raw
+    return build_corpus(parse_export(p) for p in export_files(raw_dir))
+
+
+def write_processed(corpus: Corpus, out_dir: str | Path) -> list[Path]:
+    """Write ``articles.csv``, ``segments.csv``, ``ingest_issues.csv`` and
+    ``ingest_report.json`` (UTF-8 with BOM for the CSVs, so spreadsheet programs show the
+    Chinese text) and return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in (("articles", corpus.articles), ("segments", corpus.segments)):
+        p = out_dir / f"{name}.csv"
+        df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
+        paths.append(p)
+    p = out_dir / "ingest_issues.csv"
+    pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"]).to_csv(
+        p, index=False, encoding="utf-8-sig", lineterminator="\n"
+    )
+    paths.append(p)
+    p = out_dir / "ingest_report.json"
+    p.write_text(json.dumps({"counts": corpus.report.counts(), "files": corpus.report.files}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    paths.append(p)
+    return paths
+
+
+def read_processed(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the articles and segments tables written by :func:`write_processed`."""
+    folder = Path(folder)
+    kw = dict(encoding="utf-8-sig", keep_default_na=False, dtype={"citations": str, "published": str})
+    return pd.read_csv(folder / "articles.csv", **kw), pd.read_csv(folder / "segments.csv", **kw)
