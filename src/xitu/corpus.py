@@ -267,19 +267,47 @@ def _strip_citations(text: str) -> tuple[str, str]:
     return _clean(text), ";".join(cites)
 
 
+def _title_like(s: str) -> bool:
+    """A short Title Case phrase such as "Industry Overview" or "U.S. Response and Implications"."""
+    words = s.split()
+    if not 1 <= len(words) <= 9 or s.endswith((".", ":", ";", ",")) or not s[0].isupper():
+        return False
+    small = {"and", "of", "the", "in", "on", "for", "to", "with", "a", "an", "vs", "vs.", "&", "-", "its", "their", "from", "by", "at", "as"}
+    caps = [w for w in words if w.lower() not in small]
+    return bool(caps) and all(w[0].isupper() or w[0].isdigit() or w[0] in "\"'“(" for w in caps)
+
+
+def _peel_heading(piece: str) -> tuple[str, tuple[str, str] | None]:
+    """Split "claim [1][3] Next Heading" into the claim and the (section, heading) that
+    opens the next group, if the piece ends with one."""
+    m = re.search(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$", piece)
+    if m:
+        return piece[: m.start()].strip(), (m.group("section"), _clean(m.group("heading") or ""))
+    m = re.search(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$", piece)
+    if m and _title_like(m.group("heading").strip()):
+        h = _clean(m.group("heading"))
+        return piece[: m.start() + 1].strip(), (h, h)
+    return piece, None
+
+
 def split_structured(body: str) -> list[Segment]:
-    """Split a structured summary into claims, keeping each Group heading as context."""
-    matches = list(SECTION_RE.finditer(body))
+    """Split a structured summary into claims, keeping each group heading as context.
+
+    Handles ``Core Viewpoint - …``, ``Group N: heading - claim [1] - claim [2]``,
+    ``Group N - claim`` and bare headings after a citation (``… [3] Industry Overview - …``).
+    """
+    m = SECTION_RE.match(body)
+    if not m:
+        return []
+    section, heading = m.group("section"), _clean(m.group("heading") or "")
     out: list[Segment] = []
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-        chunk = body[m.end():end]
-        heading = _clean(m.group("heading") or "")
-        for claim in CLAIM_SPLIT_RE.split(chunk):
-            claim = re.sub(r"^-\s+", "", claim.strip())
-            text, cites = _strip_citations(claim)
-            if HAS_WORD_RE.search(text):
-                out.append(Segment(len(out), text, m.group("section"), heading, cites))
+    for piece in CLAIM_SPLIT_RE.split(body[m.end():]):
+        claim, nxt = _peel_heading(piece.strip())
+        text, cites = _strip_citations(re.sub(r"^-\s+", "", claim))
+        if HAS_WORD_RE.search(text):
+            out.append(Segment(len(out), text, section, heading, cites))
+        if nxt:
+            section, heading = nxt
     return out
 
 

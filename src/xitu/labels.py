@@ -1,0 +1,284 @@
+"""Stance labels as append-only logs, one per annotator.
+
+Each annotator has ``data/labels/<annotator>.jsonl``; each line is one decision::
+
+    {"segment_id": "a…-…", "text_hash": "…", "label": "escalation", "annotator": "a1",
+     "time": "2026-11-23T11:00:00Z", "action": "label"}
+
+``action`` is ``label`` or ``retract`` (undo: withdraws that annotator's current label of
+the segment). Logs are only ever appended to, each line flushed and fsynced before the call
+returns. The current label set is derived by replaying the logs: the latest line for a
+segment wins. Adjudicated labels (disagreements settled, with their reason) are the log of
+the pseudo-annotator ``adjudicated``.
+
+Reading is forgiving and loud: a half-written last line (a power cut mid-write) is skipped
+and reported, a malformed line elsewhere is reported with its file and line, and labels
+whose segment no longer exists after re-ingestion are reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+LABELS = ("escalation", "cooperation", "self-reliance", "none")
+ADJUDICATED = "adjudicated"
+ANNOTATOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+ACTIONS = ("label", "retract")
+
+
+class LabelError(ValueError):
+    """A label, annotator name or log line that cannot be accepted."""
+
+
+def check_annotator(name: str) -> str:
+    """Return ``name`` if it is a valid annotator name (letters, digits, ``_``/``-``, at most
+    32 characters, starting with a letter or digit); raise :class:`LabelError` otherwise."""
+    if not isinstance(name, str) or not ANNOTATOR_RE.match(name):
+        raise LabelError(
+            f"annotator name {name!r} refused: use 1-32 letters, digits, '_' or '-', "
+            "starting with a letter or digit (it becomes a file name)"
+        )
+    return name
+
+
+def check_label(label: str, labels: Iterable[str] = LABELS) -> str:
+    """Return ``label`` if it is one of ``labels``; raise :class:`LabelError` otherwise."""
+    labels = tuple(labels)
+    if label not in labels:
+        raise LabelError(f"unknown label {label!r}: expected one of {', '.join(labels)}")
+    return label
+
+
+def log_path(folder: str | Path, annotator: str) -> Path:
+    """The log file of ``annotator`` in ``folder``."""
+    return Path(folder) / f"{check_annotator(annotator)}.jsonl"
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def append(path: str | Path, entry: dict) -> None:
+    """Append one JSON line to a log and make it durable (flush + fsync) before returning.
+    A log that does not end in a newline (half-written last line) gets one first, so the
+    new line is never glued to the broken one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+    with open(path, "ab") as f:
+        if f.tell() > 0:
+            with open(path, "rb") as r:
+                r.seek(-1, os.SEEK_END)
+                if r.read(1) != b"\n":
+                    f.write(b"\n")
+        f.write(line.encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def record(folder: str | Path, annotator: str, segment_id: str, label: str, text_hash: str = "",
+           labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
+    """Validate and append one labelling decision to ``annotator``'s log; return the entry."""
+    entry = {
+        "segment_id": segment_id,
+        "text_hash": text_hash,
+        "label": check_label(label, labels),
+        "annotator": check_annotator(annotator),
+        "time": time or now_iso(),
+        "action": "label",
+    }
+    if reason:
+        entry["reason"] = reason
+    append(log_path(folder, annotator), entry)
+    return entry
+
+
+def retract(folder: str | Path, annotator: str, segment_id: str, time: str | None = None) -> dict:
+    """Append a retraction (undo) of ``annotator``'s current label for ``segment_id``."""
+    entry = {"segment_id": segment_id, "annotator": check_annotator(annotator),
+             "time": time or now_iso(), "action": "retract", "label": None, "text_hash": ""}
+    append(log_path(folder, annotator), entry)
+    return entry
+
+
+@dataclass
+class LogProblem:
+    """A line of a log that was not used, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class LogRead:
+    """Entries read from one or more logs, and the lines that could not be used."""
+
+    entries: list[dict] = field(default_factory=list)
+    problems: list[LogProblem] = field(default_factory=list)
+
+
+def read_log(path: str | Path, labels: Iterable[str] = LABELS) -> LogRead:
+    """Read one log. Malformed lines are reported (a half-written last line as such)."""
+    path = Path(path)
+    out = LogRead()
+    if not path.exists():
+        return out
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    ends_clean = raw.endswith(b"\n") or not raw
+    labels = tuple(labels)
+    for i, b in enumerate(lines, start=1):
+        if not b.strip():
+            continue
+        last = i == len(lines) and not ends_clean
+        try:
+            e = json.loads(b.decode("utf-8"))
+            if not isinstance(e, dict):
+                raise ValueError("not a JSON object")
+            for key in ("segment_id", "annotator", "action"):
+                if not isinstance(e.get(key), str):
+                    raise ValueError(f"missing {key}")
+            if e["action"] not in ACTIONS:
+                raise ValueError(f"unknown action {e['action']!r}")
+            if e["action"] == "label" and e.get("label") not in labels:
+                raise ValueError(f"unknown label {e.get('label')!r}")
+        except (ValueError, UnicodeDecodeError) as err:
+            why = "half-written last line (interrupted write), ignored" if last else f"malformed line ignored: {err}"
+            out.problems.append(LogProblem(str(path), i, why))
+            continue
+        e["_file"], e["_line"] = str(path), i
+        out.entries.append(e)
+    return out
+
+
+def read_logs(folder: str | Path, labels: Iterable[str] = LABELS) -> LogRead:
+    """Read every ``*.jsonl`` log in ``folder`` (sorted by name)."""
+    out = LogRead()
+    for p in sorted(Path(folder).glob("*.jsonl")):
+        r = read_log(p, labels)
+        out.entries += r.entries
+        out.problems += r.problems
+    return out
+
+
+def replay(entries: Iterable[dict]) -> pd.DataFrame:
+    """Current labels per (annotator, segment): the latest line wins, a retraction removes.
+
+    Lines are taken in file order (a log is append-only, so later lines are later decisions).
+    Returns columns ``annotator, segment_id, label, text_hash, time, reason``.
+    """
+    current: dict[tuple[str, str], dict] = {}
+    for e in entries:
+        key = (e["annotator"], e["segment_id"])
+        if e["action"] == "retract":
+            current.pop(key, None)
+        else:
+            current[key] = e
+    rows = [{"annotator": a, "segment_id": s, "label": e["label"], "text_hash": e.get("text_hash", ""),
+             "time": e.get("time", ""), "reason": e.get("reason", "")} for (a, s), e in current.items()]
+    cols = ["annotator", "segment_id", "label", "text_hash", "time", "reason"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["annotator", "segment_id"]).reset_index(drop=True)
+
+
+def wide(current: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment, one column per annotator (labels), from :func:`replay`."""
+    if current.empty:
+        return pd.DataFrame()
+    return current.pivot(index="segment_id", columns="annotator", values="label")
+
+
+def gold_labels(current: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The gold set from current labels: an adjudicated label wins; otherwise a segment whose
+    annotators all agree gets that label. Returns ``(gold, unresolved)``: gold has columns
+    ``segment_id, label, source`` (``adjudicated``/``agreed``/``single``); unresolved lists
+    disagreements still waiting for adjudication (they are not in gold)."""
+    w = wide(current)
+    if w.empty:
+        return (pd.DataFrame(columns=["segment_id", "label", "source"]),
+                pd.DataFrame(columns=["segment_id"]))
+    humans = [c for c in w.columns if c != ADJUDICATED]
+    gold, unresolved = [], []
+    for sid, row in w.iterrows():
+        if ADJUDICATED in w.columns and isinstance(row.get(ADJUDICATED), str):
+            gold.append((sid, row[ADJUDICATED], "adjudicated"))
+            continue
+        votes = {row[c] for c in humans if isinstance(row[c], str)}
+        n = sum(isinstance(row[c], str) for c in humans)
+        if len(votes) == 1:
+            gold.append((sid, votes.pop(), "agreed" if n > 1 else "single"))
+        elif len(votes) > 1:
+            unresolved.append({"segment_id": sid, **{c: row[c] for c in humans if isinstance(row[c], str)}})
+    return (pd.DataFrame(gold, columns=["segment_id", "label", "source"]),
+            pd.DataFrame(unresolved))
+
+
+def orphans(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Labels whose segment is missing from ``segments`` (``status='missing'``) or whose text
+    changed since it was labelled (``status='text changed'``). Reported, never dropped."""
+    seg = segments.set_index("segment_id")["text_hash"]
+    rows = []
+    for r in current.itertuples(index=False):
+        if r.segment_id not in seg.index:
+            rows.append({**r._asdict(), "status": "missing"})
+        elif r.text_hash and r.text_hash != seg[r.segment_id]:
+            rows.append({**r._asdict(), "status": "text changed"})
+    return pd.DataFrame(rows, columns=[*current.columns, "status"])
+
+
+def import_table(path: str | Path, folder: str | Path, annotator: str, segments: pd.DataFrame,
+                 labels: Iterable[str] = LABELS) -> int:
+    """Append labels from a CSV/TSV with columns ``segment_id`` and ``label`` (optional
+    ``reason``) to ``annotator``'s log. Every row is validated first; nothing is written if
+    any row is bad (the error names the file and line). Returns the number appended."""
+    path = Path(path)
+    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for col in ("segment_id", "label"):
+        if col not in df.columns:
+            raise LabelError(f"{path}:1: expected a column {col!r}, found {list(df.columns)}")
+    hashes = segments.set_index("segment_id")["text_hash"]
+    labels = tuple(labels)
+    check_annotator(annotator)
+    for i, r in enumerate(df.itertuples(index=False), start=2):
+        if r.segment_id not in hashes.index:
+            raise LabelError(f"{path}:{i}: unknown segment id {r.segment_id!r}")
+        try:
+            check_label(r.label.strip(), labels)
+        except LabelError as e:
+            raise LabelError(f"{path}:{i}: {e}") from None
+    for r in df.itertuples(index=False):
+        record(folder, annotator, r.segment_id, r.label.strip(), hashes[r.segment_id], labels,
+               reason=getattr(r, "reason", "") or "")
+    return len(df)
+
+
+def second_pass_sample(segments: pd.DataFrame, n: int = 100, seed: int = 20261123) -> pd.DataFrame:
+    """The segments a second annotator labels for agreement: a seeded random sample of ``n``
+    segments, in corpus order. Chosen without looking at anyone's labels."""
+    n = min(n, len(segments))
+    return segments.sample(n=n, random_state=seed).sort_index()
+
+
+def worksheet(segments: pd.DataFrame, articles: pd.DataFrame) -> str:
+    """A plain-text labelling sheet: each segment with its article title, date and Group
+    heading, for annotators working outside the labelling tools."""
+    a = articles.set_index("article_id")
+    out, last = [], None
+    for r in segments.itertuples(index=False):
+        if r.article_id != last:
+            art = a.loc[r.article_id]
+            out.append(f"\n## ARTICLE {r.article_id} | {art['published'] or 'undated'} | {art['title']}")
+            last = r.article_id
+        ctx = f"[{r.section}{': ' + r.heading if r.heading else ''}] " if r.section else ""
+        out.append(f"{r.segment_id}\t{ctx}{r.text}")
+    return "\n".join(out).lstrip() + "\n"
