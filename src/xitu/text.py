@@ -25,7 +25,7 @@ HAN_RE = re.compile(f"[{HAN}]")
 HAN_RUN_RE = re.compile(f"[{HAN}]+")
 WRAP_SPACE_RE = re.compile(f"(?<=[{HAN}])\\s+(?=[{HAN}])")
 # u.s / e.u abbreviations, words with inner hyphens or apostrophes, letters+digits (g7, 14nm)
-EN_TOKEN_RE = re.compile(r"[a-z](?:\.[a-z])+\.?|[a-z0-9]+(?:[-'’][a-z0-9]+)*")
+EN_TOKEN_RE = re.compile(r"[a-z](?:\.[a-z])+\.?|[a-z0-9]+(?:[-'’](?!s\b)[a-z0-9]+)*")
 LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 
 _LEXICON_FILES = ("rare_earth_zh.txt",)

@@ -1,0 +1,103 @@
+"""The ``xitu`` command.
+
+    xitu ingest                  parse data/raw into data/processed, print the report
+    xitu run [--only 01 02]      ingest and execute the notebooks, writing figures/
+    xitu labels import FILE --annotator NAME   append labels from a CSV/TSV to a log
+    xitu labels status           labels per annotator, gold set, orphans, log problems
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from xitu.paths import Paths
+
+
+def _cmd_ingest(args) -> int:
+    from xitu.corpus import ingest, write_processed
+
+    paths = Paths.default()
+    corpus = ingest(args.raw or paths.raw)
+    written = write_processed(corpus, args.out or paths.processed)
+    print(corpus.report.summary())
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from xitu.pipeline import SEED, run
+
+    run(figures_dir=args.figures, only=args.only, seed=args.seed if args.seed is not None else SEED)
+    return 0
+
+
+def _cmd_labels_import(args) -> int:
+    from xitu.corpus import ingest
+    from xitu.labels import import_table
+
+    paths = Paths.default()
+    n = import_table(args.file, paths.labels, args.annotator, ingest(paths.raw).segments)
+    print(f"appended {n} labels to {paths.labels / (args.annotator + '.jsonl')}")
+    return 0
+
+
+def _cmd_labels_status(args) -> int:
+    from xitu.corpus import ingest
+    from xitu.labels import gold_labels, orphans, read_logs, replay
+
+    paths = Paths.default()
+    logs = read_logs(paths.labels)
+    current = replay(logs.entries)
+    print(current.groupby(["annotator", "label"]).size().unstack(fill_value=0).to_string() if len(current) else "no labels yet")
+    gold, unresolved = gold_labels(current)
+    print(f"gold: {len(gold)} segments; waiting for adjudication: {len(unresolved)}")
+    orph = orphans(current, ingest(paths.raw).segments)
+    for r in orph.itertuples(index=False):
+        print(f"orphan label ({r.status}): {r.annotator} {r.segment_id} {r.label}")
+    for p in logs.problems:
+        print(f"{p.file}:{p.line}: {p.reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``xitu`` command."""
+    parser = argparse.ArgumentParser(prog="xitu", description="Topics and stance in rare-earth news coverage.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="parse data/raw into data/processed")
+    p.add_argument("--raw", help="folder of exports (default data/raw)")
+    p.add_argument("--out", help="output folder (default data/processed)")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("run", help="ingest and execute every notebook, writing figures/")
+    p.add_argument("--only", nargs="+", help="notebook prefixes to run, e.g. 01 02")
+    p.add_argument("--figures", help="figures folder (default figures/)")
+    p.add_argument("--seed", type=int, help="random seed passed to every notebook")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("labels", help="label logs: import, status")
+    lsub = p.add_subparsers(dest="labels_command", required=True)
+    q = lsub.add_parser("import", help="append labels from a CSV/TSV (segment_id, label[, reason])")
+    q.add_argument("file")
+    q.add_argument("--annotator", required=True)
+    q.set_defaults(func=_cmd_labels_import)
+    q = lsub.add_parser("status", help="labels per annotator, gold set, orphans")
+    q.set_defaults(func=_cmd_labels_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``xitu`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as e:  # clear message, no traceback, for user errors
+        print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
