@@ -1,0 +1,215 @@
+"""Export parsing, stable ids, merging across queries, segmentation, bad input."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import make_export
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xitu.corpus import (ExportFormatError, build_corpus, ingest, is_structured, parse_export,
+                         split_body, write_processed, read_processed)
+
+STRUCT = ("Core Viewpoint - China tightened export controls on rare earths [1][3] "
+          "Group 1: Policy Impact - The new controls cover seven elements [2] - Prices rose by 20% [4] "
+          "Group 2 - The U.S. invested $400 million in MP Materials [5] "
+          "Industry Overview - Japan imported magnets from Lynas [6]")
+ZH = "2025年10月9日,中国出台稀土新规。美国反应强烈!欧洲 怎么办?各方都在观望 ..."
+
+
+# --------------------------------------------------------------------------- the seeds
+
+
+def test_seed_counts(seed_corpus):
+    rep = seed_corpus.report
+    assert len(rep.files) == 5
+    assert rep.n_records == 36 and rep.n_articles == 36 and rep.merged == 0
+    assert rep.n_segments == len(seed_corpus.segments) == 380
+    # the one article without a source/date line is kept and reported, nothing skipped
+    assert [(i.file, i.line, i.action) for i in rep.issues] == [("001_504c808b19613376.txt", 23, "kept")]
+    undated = seed_corpus.articles[seed_corpus.articles["published"] == ""]
+    assert len(undated) == 1 and undated.iloc[0]["title"].startswith("智慧赋能")
+    assert seed_corpus.articles["language"].value_counts().to_dict() == {"en": 33, "zh": 3}
+    assert seed_corpus.segments["segment_id"].is_unique
+    assert seed_corpus.articles["article_id"].is_unique
+
+
+def test_every_seed_line_is_accounted_for(paths):
+    for f in sorted(paths.raw.glob("*.txt")):
+        e = parse_export(f)
+        nonblank = sum(1 for s in f.read_text(encoding="utf-8").splitlines() if s.strip())
+        assert e.lines_accounted == nonblank, f.name
+
+
+def test_seed_segments_have_no_citation_markers(seed_corpus):
+    s = seed_corpus.segments
+    assert not s["text"].str.contains(r"\[\d+\]").any()
+    structured = s[s["section"] != ""]
+    assert (structured["citations"] != "").mean() > 0.9
+    assert not s["text"].str.match(r"^\s*-\s").any()
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def test_ids_survive_renaming_and_reordering(paths, tmp_path, seed_corpus):
+    files = sorted(paths.raw.glob("*.txt"))
+    for i, f in enumerate(reversed(files)):  # new names, reversed sort order
+        shutil.copy(f, tmp_path / f"{i:02d}_renamed.txt")
+    again = ingest(tmp_path)
+    assert set(again.articles["article_id"]) == set(seed_corpus.articles["article_id"])
+    assert list(again.segments["segment_id"]) == list(seed_corpus.segments["segment_id"])
+
+
+def test_article_found_by_two_queries_is_one_article(tmp_path):
+    art = ("中国稀土出口管制升级", "Sou Hu Cai Jing· 2025-10-09 11:39", STRUCT)
+    (tmp_path / "a.txt").write_text(make_export("稀土管控", [art]), encoding="utf-8")
+    (tmp_path / "b.txt").write_text(make_export("稀土技术", [art, ("另一篇", "Qi Huo Ri Bao Wang· 2025-10-10 08:00", ZH)]), encoding="utf-8")
+    c = ingest(tmp_path)
+    assert len(c.articles) == 2 and c.report.merged == 1
+    row = c.articles[c.articles["title"] == art[0]].iloc[0]
+    assert row["queries"] == "稀土技术; 稀土管控"  # sorted
+    assert row["occurrences"] == "a.txt:5; b.txt:5"
+
+
+def test_same_article_different_bodies_is_reported(tmp_path):
+    a1 = ("标题", "X· 2025-01-01 10:00", STRUCT)
+    a2 = ("标题", "X· 2025-01-01 10:00", STRUCT[:120])
+    (tmp_path / "a.txt").write_text(make_export("q1", [a1]), encoding="utf-8")
+    (tmp_path / "b.txt").write_text(make_export("q2", [a2]), encoding="utf-8")
+    c = ingest(tmp_path)
+    assert len(c.articles) == 1 and c.articles.iloc[0]["body"] == STRUCT
+    assert any("different body" in i.reason and i.file == "b.txt" for i in c.report.issues)
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def test_structured_summary_split_into_claims():
+    assert is_structured(STRUCT)
+    segs = split_body(STRUCT, "en")
+    assert [s.text for s in segs] == [
+        "China tightened export controls on rare earths",
+        "The new controls cover seven elements",
+        "Prices rose by 20%",
+        "The U.S. invested $400 million in MP Materials",
+        "Japan imported magnets from Lynas",
+    ]
+    assert [s.section for s in segs] == ["Core Viewpoint", "Group 1", "Group 1", "Group 2", "Industry Overview"]
+    assert [s.heading for s in segs] == ["", "Policy Impact", "Policy Impact", "", "Industry Overview"]
+    assert [s.citations for s in segs] == ["1;3", "2", "4", "5", "6"]
+
+
+def test_chinese_body_split_into_sentences():
+    segs = split_body(ZH, "zh")
+    assert [s.text for s in segs] == ["2025年10月9日,中国出台稀土新规。", "美国反应强烈!", "欧洲怎么办?", "各方都在观望"]
+
+
+def test_english_plain_body_split_into_sentences():
+    segs = split_body("China banned exports. The EU protested! Talks resume?", "en")
+    assert [s.text for s in segs] == ["China banned exports.", "The EU protested!", "Talks resume?"]
+
+
+def test_traditional_script_is_detected(tmp_path):
+    trad = ("稀土出口管制", "中央社· 2025-10-10 09:00", "中國宣布對稀土實施出口管制。美國表示將採取報復措施。")
+    (tmp_path / "t.txt").write_text(make_export("稀土", [trad]), encoding="utf-8")
+    c = ingest(tmp_path)
+    assert c.articles.iloc[0]["script"] == "Hant"
+    assert set(c.segments["script"]) == {"Hant"} and len(c.segments) == 2
+
+
+# --------------------------------------------------------------------------- encodings and bad input
+
+
+@pytest.mark.parametrize("encoding,newline", [("utf-8", "\n"), ("utf-8-sig", "\n"), ("utf-8", "\r\n"), ("gb18030", "\r\n"), ("utf-16", "\n")])
+def test_encodings_and_line_endings_give_the_same_corpus(tmp_path, paths, encoding, newline):
+    src = paths.raw / "000_5daa9991a6f03c11.txt"
+    text = src.read_text(encoding="utf-8").replace("\n", newline)
+    (tmp_path / "x.txt").write_bytes(text.encode(encoding))
+    e = parse_export(tmp_path / "x.txt")
+    ref = parse_export(src)
+    assert [(a.title, a.source, a.published, a.body) for a in e.articles] == [(a.title, a.source, a.published, a.body) for a in ref.articles]
+
+
+def test_bad_header_names_file_and_line(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_text("Workflow\n稀土\nicon\nSearch results\n标题\n", encoding="utf-8")
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.file == "bad.txt" and err.value.line == 4
+    assert "bad.txt:4" in str(err.value) and "Search documents" in str(err.value)
+
+
+def test_undecodable_bytes_name_the_line(tmp_path):
+    p = tmp_path / "bin.txt"
+    p.write_bytes("Workflow\n稀土\nicon\nSearch documents\n".encode() + b"\xff\xfe\xfa\x00 junk\n")
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.line == 5
+
+
+def test_empty_raw_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no .txt exports"):
+        ingest(tmp_path)
+
+
+def test_records_with_problems_are_kept_and_reported(tmp_path):
+    text = make_export("q", [
+        ("无日期的文章", None, "Core Viewpoint - A claim [1]"),
+        ("日期错误", "Sou Hu Cai Jing· 2025-13-45 10:00", "Core Viewpoint - Another claim [1]"),
+        ("没有正文", "Sou Hu Cai Jing· 2025-10-01 10:00", None),
+        ("最后一篇", "Sou Hu Cai Jing· 2025-10-02 10:00", "中国宣布新规。"),
+    ]) + "Sou Hu Cai Jing· 2025-10-03 10:00\n"
+    (tmp_path / "p.txt").write_text(text, encoding="utf-8")
+    e = parse_export(tmp_path / "p.txt")
+    assert [a.title for a in e.articles] == ["无日期的文章", "日期错误", "没有正文", "最后一篇"]
+    reasons = [(i.line, i.action, i.reason.split(";")[0]) for i in e.issues]
+    assert (5, "kept", "no source/date line") in reasons
+    assert (8, "kept", "impossible date 2025-13-45 10:00") in reasons
+    assert (10, "kept", "no body line") in reasons
+    assert (15, "skipped", "source/date line with no title before it") in reasons
+    nonblank = sum(1 for s in text.splitlines() if s.strip())
+    assert e.lines_accounted == nonblank
+
+
+def test_processed_tables_round_trip(tmp_path, seed_corpus):
+    write_processed(seed_corpus, tmp_path)
+    arts, segs = read_processed(tmp_path)
+    assert list(segs["segment_id"]) == list(seed_corpus.segments["segment_id"])
+    assert list(segs["text"]) == list(seed_corpus.segments["text"])
+    assert (tmp_path / "ingest_report.json").exists() and (tmp_path / "ingest_issues.csv").exists()
+
+
+# --------------------------------------------------------------------------- property-based
+
+
+_line = st.one_of(
+    st.sampled_from(["", "   ", "Sou Hu Cai Jing· 2025-08-19 06:32", "X· 2025-02-30", "Core Viewpoint - claim [1]",
+                     "稀土新规出台", "Group 1: Heading - a [1] - b [2]", "[1][2]", "- - -", "\ufeffWorkflow", "icon"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=60),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.lists(_line, max_size=25), crlf=st.booleans(), bom=st.booleans(), header_ok=st.booleans(), cut=st.integers(0, 400))
+def test_mangled_exports_never_lose_a_line(tmp_path, body, crlf, bom, header_ok, cut):
+    header = ["Workflow", "稀土", "icon", "Search documents"] if header_ok else ["Workflow", "稀土", "icon"]
+    text = "\n".join(header + body) + "\n"
+    if cut:
+        text = text[: max(1, len(text) - cut)]  # truncated download
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    p = tmp_path / "m.txt"
+    p.write_bytes(data)
+    try:
+        e = parse_export(p)
+    except ExportFormatError as err:
+        assert err.file == "m.txt" and 1 <= err.line <= 4 and "expected" in str(err)
+        return
+    nonblank = sum(1 for s in data.decode("utf-8-sig").replace("\r\n", "\n").split("\n") if s.strip())
+    assert e.lines_accounted == nonblank
+    c = build_corpus([e])
+    assert c.report.n_records == len(e.articles)
+    assert c.articles["n_segments"].sum() == len(c.segments)
