@@ -4,6 +4,8 @@
     xitu run [--only 01 02]      ingest and execute the notebooks, writing figures/
     xitu labels import FILE --annotator NAME   append labels from a CSV/TSV to a log
     xitu labels status           labels per annotator, gold set, orphans, log problems
+    xitu label --annotator NAME  label segments in the terminal, least certain first
+    xitu agree [--apply CSV]     agreement (kappa, alpha), disagreements, adjudication
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def _cmd_labels_status(args) -> int:
     return 0
 
 
+def _cmd_label(args) -> int:
+    from xitu.label_terminal import main as label_main
+
+    return label_main(args)
+
+
+def _cmd_agree(args) -> int:
+    from xitu.agreement import main as agree_main
+
+    return agree_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``xitu`` command."""
     parser = argparse.ArgumentParser(prog="xitu", description="Topics and stance in rare-earth news coverage.")
@@ -85,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_labels_import)
     q = lsub.add_parser("status", help="labels per annotator, gold set, orphans")
     q.set_defaults(func=_cmd_labels_status)
+
+    from xitu import agreement, label_terminal
+
+    p = sub.add_parser("label", help="label segments in the terminal (active learning)")
+    label_terminal.add_arguments(p)
+    p.set_defaults(func=_cmd_label)
+    p = sub.add_parser("agree", help="inter-annotator agreement, disagreements, adjudication")
+    agreement.add_arguments(p)
+    p.set_defaults(func=_cmd_agree)
     return parser
 
 
