@@ -156,19 +156,21 @@ def test_empty_raw_folder_is_a_clear_error(tmp_path):
 
 def test_records_with_problems_are_kept_and_reported(tmp_path):
     text = make_export("q", [
+        ("Sou Hu Cai Jing· 2025-10-03 10:00", None, None),  # a stray source line, no title
         ("无日期的文章", None, "Core Viewpoint - A claim [1]"),
         ("日期错误", "Sou Hu Cai Jing· 2025-13-45 10:00", "Core Viewpoint - Another claim [1]"),
         ("没有正文", "Sou Hu Cai Jing· 2025-10-01 10:00", None),
         ("最后一篇", "Sou Hu Cai Jing· 2025-10-02 10:00", "中国宣布新规。"),
-    ]) + "Sou Hu Cai Jing· 2025-10-03 10:00\n"
+    ])
     (tmp_path / "p.txt").write_text(text, encoding="utf-8")
     e = parse_export(tmp_path / "p.txt")
     assert [a.title for a in e.articles] == ["无日期的文章", "日期错误", "没有正文", "最后一篇"]
     reasons = [(i.line, i.action, i.reason.split(";")[0]) for i in e.issues]
-    assert (5, "kept", "no source/date line") in reasons
-    assert (8, "kept", "impossible date 2025-13-45 10:00") in reasons
-    assert (10, "kept", "no body line") in reasons
-    assert (15, "skipped", "source/date line with no title before it") in reasons
+    assert (5, "skipped", "source/date line with no title before it") in reasons
+    assert (6, "kept", "no source/date line") in reasons
+    assert (9, "kept", "impossible date 2025-13-45 10:00") in reasons
+    assert (11, "kept", "no body line") in reasons
+    assert len(reasons) == 4
     nonblank = sum(1 for s in text.splitlines() if s.strip())
     assert e.lines_accounted == nonblank
 

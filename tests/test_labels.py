@@ -1,0 +1,106 @@
+"""Append-only label logs: replay, retractions, broken lines, orphans, gold set, import."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from xitu import labels as L
+
+
+def test_record_replay_latest_wins_and_retract(tmp_path):
+    L.record(tmp_path, "a1", "s1", "escalation", "h1")
+    L.record(tmp_path, "a1", "s2", "none", "h2")
+    L.record(tmp_path, "a1", "s1", "cooperation", "h1")  # changed mind: latest wins
+    L.retract(tmp_path, "a1", "s2")
+    before = (tmp_path / "a1.jsonl").read_bytes()
+    cur = L.replay(L.read_log(tmp_path / "a1.jsonl").entries)
+    assert cur[["segment_id", "label"]].values.tolist() == [["s1", "cooperation"]]
+    assert len(before.splitlines()) == 4  # nothing was rewritten
+
+
+def test_half_written_last_line_is_reported_and_next_append_is_clean(tmp_path):
+    L.record(tmp_path, "a1", "s1", "none")
+    p = tmp_path / "a1.jsonl"
+    with open(p, "ab") as f:
+        f.write(b'{"segment_id": "s2", "lab')  # power cut mid-write
+    r = L.read_log(p)
+    assert [e["segment_id"] for e in r.entries] == ["s1"]
+    assert len(r.problems) == 1 and r.problems[0].line == 2 and "half-written" in r.problems[0].reason
+    L.record(tmp_path, "a1", "s3", "escalation")
+    r = L.read_log(p)
+    assert [e["segment_id"] for e in r.entries] == ["s1", "s3"]
+    assert "malformed" in r.problems[0].reason and r.problems[0].line == 2
+
+
+def test_malformed_middle_line_reported_with_line_number(tmp_path):
+    p = tmp_path / "a2.jsonl"
+    good = json.dumps({"segment_id": "s1", "label": "none", "annotator": "a2", "action": "label"})
+    bad = json.dumps({"segment_id": "s2", "label": "angry", "annotator": "a2", "action": "label"})
+    p.write_text(good + "\n" + bad + "\n" + good + "\n", encoding="utf-8")
+    r = L.read_log(p)
+    assert len(r.entries) == 2 and [(x.line, "unknown label" in x.reason) for x in r.problems] == [(2, True)]
+
+
+@pytest.mark.parametrize("name", ["", "a b", "../x", "名字", "a" * 33, "-a"])
+def test_odd_annotator_names_refused(tmp_path, name):
+    with pytest.raises(L.LabelError, match="annotator name"):
+        L.record(tmp_path, name, "s1", "none")
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_label_refused(tmp_path):
+    with pytest.raises(L.LabelError, match="unknown label 'angry'"):
+        L.record(tmp_path, "a1", "s1", "angry")
+
+
+def test_gold_adjudicated_beats_disagreement(tmp_path):
+    L.record(tmp_path, "a1", "s1", "escalation")
+    L.record(tmp_path, "a2", "s1", "none")
+    L.record(tmp_path, "a1", "s2", "none")
+    L.record(tmp_path, "a2", "s2", "none")
+    L.record(tmp_path, "a1", "s3", "cooperation")
+    gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
+    assert sorted(gold.itertuples(index=False, name=None)) == [("s2", "none", "agreed"), ("s3", "cooperation", "single")]
+    assert list(unresolved["segment_id"]) == ["s1"]
+    L.record(tmp_path, L.ADJUDICATED, "s1", "escalation", reason="rule 2")
+    gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
+    assert ("s1", "escalation", "adjudicated") in set(gold.itertuples(index=False, name=None)) and unresolved.empty
+
+
+def test_orphans_reported_not_dropped(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["s1", "s2"], "text_hash": ["h1", "h2"]})
+    L.record(tmp_path, "a1", "s1", "none", "h1")
+    L.record(tmp_path, "a1", "s2", "none", "OLD")
+    L.record(tmp_path, "a1", "gone", "none", "h9")
+    cur = L.replay(L.read_logs(tmp_path).entries)
+    o = L.orphans(cur, segs)
+    assert sorted(zip(o["segment_id"], o["status"])) == [("gone", "missing"), ("s2", "text changed")]
+    assert len(cur) == 3  # still there
+
+
+def test_import_validates_every_row_before_writing(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["s1", "s2"], "text_hash": ["h1", "h2"]})
+    f = tmp_path / "in.tsv"
+    f.write_text("segment_id\tlabel\ns1\tnone\ns2\tbogus\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"in.tsv:3: unknown label 'bogus'"):
+        L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert not (tmp_path / "logs" / "a1.jsonl").exists()
+    f.write_text("segment_id\tlabel\treason\ns1\tnone\t\ns2\tescalation\trule 2\n", encoding="utf-8")
+    assert L.import_table(f, tmp_path / "logs", "a1", segs) == 2
+    cur = L.replay(L.read_logs(tmp_path / "logs").entries)
+    assert cur[["segment_id", "label", "text_hash", "reason"]].values.tolist() == [["s1", "none", "h1", ""], ["s2", "escalation", "h2", "rule 2"]]
+
+
+def test_committed_gold_set_is_complete_and_valid(paths, seed_corpus):
+    logs = L.read_logs(paths.labels)
+    assert logs.problems == []
+    cur = L.replay(logs.entries)
+    gold, unresolved = L.gold_labels(cur)
+    assert unresolved.empty and len(gold) >= 250
+    assert L.orphans(cur, seed_corpus.segments).empty
+    assert (gold["label"] == "cooperation").sum() >= 25
+    a = L.wide(cur)
+    both = a[["a1", "a2"]].dropna()
+    assert len(both) >= 80  # the independent second pass

@@ -1,0 +1,72 @@
+"""Stance classifier: generic labels, Chinese/Traditional input, evaluation, predictions."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xitu import stance
+
+TOY = {
+    "escalation": ["China bans rare earth exports to the US", "US imposes tariffs on Chinese magnets", "中国宣布对美实施稀土出口管制",
+                   "EU threatens sanctions over export controls", "China blacklists a European magnet maker", "美国对中国加征关税"],
+    "cooperation": ["China and US agree a truce in Busan talks", "Beijing grants export licences to EU firms", "中美会晤达成协议，恢复稀土供应",
+                    "Exports resume after the two sides eased controls", "China suspends the new controls for a year", "中欧谈判达成稀土豁免"],
+}
+
+
+def _toy():
+    X = [t for lab in TOY for t in TOY[lab]]
+    y = [lab for lab in TOY for _ in TOY[lab]]
+    return X, y
+
+
+def test_any_label_set_and_traditional_script(tokenizer):
+    X, y = _toy()
+    y = ["hawk" if l == "escalation" else "dove" for l in y]  # not the codebook's labels
+    m = stance.train(X, y, tokenizer=tokenizer)
+    assert set(m.classes_) == {"hawk", "dove"}
+    # Traditional script is read exactly like its Simplified form
+    trad = m.predict_proba(["中國宣布對美實施稀土出口管制", "中美會晤達成協議，恢復稀土供應"])
+    simp = m.predict_proba(["中国宣布对美实施稀土出口管制", "中美会晤达成协议，恢复稀土供应"])
+    assert np.allclose(trad, simp) and np.allclose(trad.sum(axis=1), 1)
+    # and the model separates the classes it was given (a calibrated score, not a constant)
+    p = m.predict_proba(X)[:, list(m.classes_).index("hawk")]
+    hawk = np.array(y) == "hawk"
+    assert p[hawk].mean() > p[~hawk].mean() + 0.1
+
+
+def test_training_needs_two_examples_per_class(tokenizer):
+    with pytest.raises(ValueError, match="at least two examples"):
+        stance.train(["a b", "c d", "e f"], ["x", "x", "y"], tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="two different labels"):
+        stance.train(["a", "b"], ["x", "x"], tokenizer=tokenizer)
+
+
+def test_keyword_baseline_counts_hits():
+    kb = stance.KeywordBaseline({"escalation": ["ban", "管制"], "cooperation": ["talks"]}).fit(["x"], ["none"])
+    assert list(kb.predict(["A ban, another ban, and talks", "美國出口管制", "nothing here"])) == ["escalation", "escalation", "none"]
+
+
+def test_evaluation_and_learning_curve_shapes(tokenizer):
+    X, y = _toy()
+    ev = stance.evaluate(X, y, keywords={"escalation": ["ban"]}, n_splits=2, n_repeats=2, n_boot=50, tokenizer=tokenizer)
+    assert list(ev.scores["model"]) == ["classifier", "majority class", "keyword lexicon"]
+    s = ev.scores.set_index("model")
+    assert s.loc["majority class", "macro_f1"] == pytest.approx(1 / 3)  # predicts one class: F1 2/3 and 0
+    assert ((s["ci_low"] <= s["macro_f1"]) & (s["macro_f1"] <= s["ci_high"])).all()
+    assert ev.confusion.to_numpy().sum() == len(y) * 2
+    curve = stance.learning_curve(X, y, sizes=[4, 6], n_splits=2, n_repeats=1, tokenizer=tokenizer)
+    assert list(curve["n_labels"]) == [4, 6]
+
+
+def test_predictions_and_article_share(tokenizer):
+    X, y = _toy()
+    m = stance.train(X, y, tokenizer=tokenizer)
+    segs = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "article_id": ["a", "a", "b"], "heading": ["", "Talks", ""],
+                         "text": ["China bans exports", "the sides agree a truce", "稀土出口管制"]})
+    pred = stance.predict_table(m, segs)
+    assert list(pred.columns[:3]) == ["segment_id", "predicted", "confidence"]
+    art = stance.article_stance(pred, segs).set_index("article_id")
+    assert art.loc["a", "n_segments"] == 2
+    assert art.filter(like="share_").sum(axis=1).round(6).eq(1).all()
