@@ -21,6 +21,19 @@ def _toy():
     return X, y
 
 
+def _templated():
+    actors = ["China", "The US", "The EU", "Japan", "Beijing"]
+    moves = {"hawk": ["bans magnet exports to", "imposes tariffs on", "sanctions firms of", "blacklists suppliers from"],
+             "dove": ["agrees a truce with", "grants export licences to", "resumes supplies to", "holds friendly talks with"]}
+    X, y = [], []
+    for lab, verbs in moves.items():
+        for i, a in enumerate(actors):
+            for j, v in enumerate(verbs):
+                X.append(f"{a} {v} {actors[(i + j + 1) % len(actors)]}")
+                y.append(lab)
+    return X, y
+
+
 def test_any_label_set_and_traditional_script(tokenizer):
     X, y = _toy()
     y = ["hawk" if l == "escalation" else "dove" for l in y]  # not the codebook's labels
@@ -31,9 +44,11 @@ def test_any_label_set_and_traditional_script(tokenizer):
     simp = m.predict_proba(["中国宣布对美实施稀土出口管制", "中美会晤达成协议，恢复稀土供应"])
     assert np.allclose(trad, simp) and np.allclose(trad.sum(axis=1), 1)
     # and the model separates the classes it was given (a calibrated score, not a constant)
-    p = m.predict_proba(X)[:, list(m.classes_).index("hawk")]
-    hawk = np.array(y) == "hawk"
-    assert p[hawk].mean() > p[~hawk].mean() + 0.1
+    X2, y2 = _templated()
+    m2 = stance.train(X2, y2, tokenizer=tokenizer)
+    new = ["Japan bans magnet exports to Beijing", "The EU resumes supplies to China"]  # unseen combinations
+    assert list(m2.predict(new)) == ["hawk", "dove"]
+    assert (m2.predict_proba(new).max(axis=1) > 0.7).all()
 
 
 def test_training_needs_two_examples_per_class(tokenizer):
