@@ -24,8 +24,13 @@ $(VENV)/.runtime: requirements/runtime.lock pyproject.toml
 	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements/dev.lock
+# Test/lab environment: test tools and JupyterLab; the optional sentence-transformers backend
+# (CPU PyTorch) so its local-model loading code is tested; Debian's chromium for the browser test.
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.lock $(wildcard requirements/embeddings.lock)
 	$(PIP) install --quiet --no-deps -r requirements/dev.lock
+	if [ -f requirements/embeddings.lock ]; then $(PIP) install --quiet --no-deps -r requirements/embeddings.lock; fi
+	command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } \
+	  || echo "warning: Debian's chromium is not installed (needs root: apt-get install chromium); the JupyterLab browser test will be skipped"
 	touch $@
 
 setup: $(VENV)/.runtime
@@ -38,7 +43,7 @@ run: setup
 	$(VENV)/bin/xitu run
 
 test: setup-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup-dev
 	$(PY) -m benchmarks
