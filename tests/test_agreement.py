@@ -1,0 +1,183 @@
+"""Agreement statistics on hand-computed examples, the disagreements table and the
+validated adjudication import."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xitu.agreement import (agreement_report, apply_adjudications, disagreements, krippendorff_alpha,
+                            pairwise_kappa)
+from xitu.labels import ADJUDICATED, LabelError, gold_labels, read_log, read_logs, record, replay
+
+E, C, S, N = "escalation", "cooperation", "self-reliance", "none"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def current(table: dict[str, list]) -> pd.DataFrame:
+    """replay()-shaped labels from {annotator: [label of s0, label of s1, …]} (None: not labelled)."""
+    rows = [{"annotator": a, "segment_id": f"s{i}", "label": lab, "text_hash": "", "time": "", "reason": ""}
+            for a, labs in table.items() for i, lab in enumerate(labs) if lab]
+    return pd.DataFrame(rows, columns=["annotator", "segment_id", "label", "text_hash", "time", "reason"])
+
+
+def segs(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"segment_id": [f"s{i}" for i in range(n)], "text": [f"text {i}" for i in range(n)],
+                         "text_hash": [f"h{i}" for i in range(n)], "title": "t", "published": "2025-01-01",
+                         "section": "Group 1", "heading": "Policy"})
+
+
+TWO = {"A": [E, E, E, C, C, N, N, N, S, S],
+       "B": [E, E, C, C, C, N, N, S, S, S]}
+# Hand computation: 8 of 10 agree, p_o = 0.8. Marginals A: E3 C2 N3 S2, B: E2 C3 N2 S3, so
+# p_e = (3·2 + 2·3 + 3·2 + 2·3) / 100 = 0.24 and kappa = (0.8 − 0.24) / 0.76 = 14/19.
+# Alpha: 20 pairable values, each label 5 times; 4 disagreeing ordered pairs (E-C, C-E, N-S, S-N);
+# alpha = 1 − (n − 1)·Σ_{c≠k} o_ck / Σ_{c≠k} n_c·n_k = 1 − 19·4 / (20² − 4·5²) = 1 − 76/300 = 56/75.
+
+THREE = {"A": [E, C, E, None, N],
+         "B": [E, C, C, N, None],
+         "C": [E, None, C, N, None]}
+# s4 has one label only (not pairable). Coincidences: s0 (E,E,E) o_EE += 3; s1 o_CC += 2;
+# s2 (E,C,C): o_EC = o_CE = 1, o_CC += 1; s3 o_NN += 2. n_E = 4, n_C = 4, n_N = 2, n = 10;
+# alpha = 1 − 9·2 / (10² − 16 − 16 − 4) = 1 − 18/64 = 0.71875.
+# Kappa A×B on s0–s2: p_o = 2/3, p_e = (2·1 + 1·2)/9 = 4/9, kappa = (2/9)/(5/9) = 0.4;
+# A×C on s0, s2: p_o = 1/2, p_e = (2·1)/4 = 1/2, kappa = 0; B×C on s0, s2, s3: all agree, kappa 1.
+
+
+def test_kappa_and_alpha_two_annotators():
+    k = pairwise_kappa(current(TWO))
+    assert list(k[["annotator_a", "annotator_b", "n"]].iloc[0]) == ["A", "B", 10]
+    assert k["agreement"].iloc[0] == pytest.approx(0.8)
+    assert k["kappa"].iloc[0] == pytest.approx(14 / 19)
+    alpha, n = krippendorff_alpha(current(TWO))
+    assert alpha == pytest.approx(56 / 75) and n == 10
+
+
+def test_kappa_and_alpha_three_annotators_with_missing_labels():
+    k = pairwise_kappa(current(THREE)).set_index(["annotator_a", "annotator_b"])
+    assert k.loc[("A", "B"), "kappa"] == pytest.approx(0.4) and k.loc[("A", "B"), "n"] == 3
+    assert k.loc[("A", "C"), "kappa"] == pytest.approx(0.0) and k.loc[("A", "C"), "n"] == 2
+    assert k.loc[("B", "C"), "kappa"] == pytest.approx(1.0)
+    alpha, n = krippendorff_alpha(current(THREE))
+    assert alpha == pytest.approx(0.71875) and n == 4
+
+
+def test_perfect_agreement_and_undefined_cases():
+    same = current({"A": [E, C, S], "B": [E, C, S]})
+    assert pairwise_kappa(same)["kappa"].iloc[0] == pytest.approx(1.0)
+    assert krippendorff_alpha(same)[0] == pytest.approx(1.0)
+    one_label = current({"A": [E, E], "B": [E, E]})
+    assert math.isnan(pairwise_kappa(one_label)["kappa"].iloc[0])  # 0/0: undefined, not 1 or 0
+    assert math.isnan(krippendorff_alpha(one_label)[0])
+    assert math.isnan(krippendorff_alpha(current({"A": [E, C]}))[0])  # nothing pairable
+    assert pairwise_kappa(current({"A": [E]})).empty
+
+
+def test_adjudication_log_is_not_an_annotator():
+    cur = current({**TWO, ADJUDICATED: [None, None, C, None, None, None, None, S, None, None]})
+    k = pairwise_kappa(cur)
+    assert len(k) == 1 and k["kappa"].iloc[0] == pytest.approx(14 / 19)
+    assert krippendorff_alpha(cur)[0] == pytest.approx(56 / 75)
+
+
+def test_disagreements_table():
+    cur = current({**TWO, ADJUDICATED: [None, None, C] + [None] * 7})
+    d = disagreements(cur, segs(10))
+    assert list(d["segment_id"]) == ["s7"]  # s2 is adjudicated already
+    r = d.iloc[0]
+    assert (r["A"], r["B"], r["text"], r["context"], r["label"], r["reason"]) == (N, S, "text 7", "Group 1: Policy", "", "")
+    full = disagreements(cur, segs(10), include_adjudicated=True)
+    assert list(full["segment_id"]) == ["s2", "s7"] and full["adjudicated"].iloc[0] == C
+    rep = agreement_report(cur, segs(10))
+    assert (rep.n_disagreements, rep.n_adjudicated, len(rep.disagreements)) == (2, 1, 1)
+    text = rep.summary()
+    assert "A × B: kappa 0.737 on 10 segments" in text and "alpha (nominal, all annotators): 0.747" in text
+    assert "disagreements: 2 (1 adjudicated, 1 pending)" in text and "s7  A=none, B=self-reliance" in text
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def test_apply_adjudications_validates_everything_before_writing(tmp_path):
+    bad = write(tmp_path / "bad.csv", [
+        {"segment_id": "s1", "label": C, "reason": "rule 6"},
+        {"segment_id": "s99", "label": C, "reason": "x"},
+        {"segment_id": "s2", "label": "war", "reason": "x"},
+        {"segment_id": "s3", "label": E, "reason": " "},
+        {"segment_id": "s1", "label": E, "reason": "again"},
+    ])
+    with pytest.raises(LabelError) as err:
+        apply_adjudications(bad, tmp_path, segs(5))
+    msg = str(err.value)
+    assert msg.startswith("nothing written; 4 problem(s)")
+    assert "bad.csv:3: unknown segment id 's99'" in msg and "bad.csv:4: unknown label 'war'" in msg
+    assert "bad.csv:5: an adjudication needs its reason" in msg and "bad.csv:6: segment s1 already adjudicated on line 2" in msg
+    assert not (tmp_path / "adjudicated.jsonl").exists()
+    with pytest.raises(LabelError, match="missing column"):
+        apply_adjudications(write(tmp_path / "cols.csv", [{"segment_id": "s1", "label": C}]), tmp_path, segs(5))
+
+
+def test_apply_adjudications_appends_with_reasons_and_feeds_gold(tmp_path):
+    record(tmp_path, "a1", "s1", E)
+    record(tmp_path, "a2", "s1", C)
+    record(tmp_path, "a1", "s2", N)
+    record(tmp_path, "a2", "s2", S)
+    cur = replay(read_logs(tmp_path).entries)
+    assert set(gold_labels(cur)[1]["segment_id"]) == {"s1", "s2"}
+    sheet = disagreements(cur, segs(5))
+    sheet.loc[sheet.segment_id == "s1", ["label", "reason"]] = [C, "asking to ease controls (rule 6)"]
+    path = write(tmp_path / "filled.csv", sheet.to_dict("records"))
+    n = apply_adjudications(path, tmp_path, segs(5), current=cur)
+    assert n == {"written": 1, "pending": 1, "unchanged": 0}
+    (entry,) = read_log(tmp_path / "adjudicated.jsonl").entries
+    assert (entry["segment_id"], entry["label"], entry["reason"], entry["text_hash"], entry["annotator"]) == (
+        "s1", C, "asking to ease controls (rule 6)", "h1", ADJUDICATED)
+    cur = replay(read_logs(tmp_path).entries)
+    gold, unresolved = gold_labels(cur)
+    assert gold.set_index("segment_id").loc["s1", "source"] == "adjudicated"
+    assert list(unresolved["segment_id"]) == ["s2"]
+    again = apply_adjudications(path, tmp_path, segs(5), current=cur)  # same file twice: no duplicate line
+    assert again == {"written": 0, "pending": 1, "unchanged": 1}
+    assert len(read_log(tmp_path / "adjudicated.jsonl").entries) == 1
+
+
+def test_xitu_agree_command(tmp_path):
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(ROOT / "data" / "lexicon", root / "data" / "lexicon")
+    from xitu.corpus import ingest
+
+    ids = list(ingest(root / "data" / "raw").segments["segment_id"][:4])
+    labels = root / "data" / "labels"
+    for sid, a, b in zip(ids, [E, C, S, N], [E, C, N, N]):
+        record(labels, "p1", sid, a)
+        record(labels, "p2", sid, b)
+    env = {**os.environ, "XITU_ROOT": str(root)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xitu.cli", "agree", *a], env=env, cwd=root,
+                                    capture_output=True, text=True, timeout=60)
+    out = run()
+    assert out.returncode == 0, out.stderr
+    assert "p1 × p2: kappa 0.667 on 4 segments, observed agreement 75.0%" in out.stdout  # p_e = 4/16: (0.75-0.25)/0.75
+    assert f"{ids[2]}  p1=self-reliance, p2=none" in out.stdout
+    sheet = pd.read_csv(root / "build" / "agreement" / "disagreements.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    assert list(sheet["segment_id"]) == [ids[2]]
+    sheet["label"], sheet["reason"] = "self-reliance", "builds capacity (rule 10)"
+    sheet.to_csv(tmp_path / "filled.csv", index=False)
+    out = run("--apply", str(tmp_path / "filled.csv"))
+    assert out.returncode == 0, out.stderr
+    assert "1 appended" in out.stdout and "disagreements: 1 (1 adjudicated, 0 pending)" in out.stdout
+    bad = sheet.assign(reason="")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    out = run("--apply", str(tmp_path / "bad.csv"))
+    assert out.returncode == 2 and "nothing written" in out.stderr and "needs its reason" in out.stderr
+    assert len(read_log(labels / "adjudicated.jsonl").entries) == 1
