@@ -201,7 +201,7 @@ class LabelWidget:
         elif s.model is not None and not s.show_guess:
             self.guess.value = "<span style='color:#888'>classifier guess hidden (trained on others' labels of these segments)</span>"
         else:
-            self.guess.value = f"<span style='color:#888'>{html.escape(s.model_status)}</span>"
+            self.guess.value = "<span style='color:#888'>no classifier guess yet</span>"
         self._shown = item.segment_id
 
     # ----------------------------------------------------------------- handlers
