@@ -44,6 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _wrap(text: str, width: int, indent: str = "    ") -> str:
+    """Wrap to ``width`` terminal columns; Chinese characters take two columns each."""
+    import unicodedata
+
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    if wide > len(text) / 3:  # mostly Chinese: no spaces to break at, two columns a character
+        width = (width - len(indent)) // 2 + len(indent)
     return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
                          break_long_words=True, break_on_hyphens=False)
 
