@@ -360,8 +360,9 @@ class LabellingSession:
     @property
     def uses_classifier(self) -> bool:
         """Whether this session trains a classifier: for the uncertainty orders, and for the
-        guess shown with each segment unless the guess was switched off."""
-        return self.order in ("entropy", "margin") or self._show_guess is not False
+        guess shown with each segment (unless switched off, or hidden in the own pool)."""
+        return (self.order in ("entropy", "margin") or self._show_guess is True
+                or (self._show_guess is None and self.pool_option != "own"))
 
     def retrain(self) -> bool:
         """(Re)train the classifier and re-rank the candidates by its uncertainty. Returns
