@@ -2,7 +2,7 @@
 #   make          set up .venv, ingest data/raw, execute every notebook, write figures/
 #   make test     the test suite (what CI runs through .ci/run)
 #   make bench    benchmarks; results appended to benchmarks/RESULTS.md
-#   make lab      JupyterLab on notebooks/ (the labelling notebook is 04-label.ipynb)
+#   make lab      JupyterLab on a scratch copy of notebooks/04-label.ipynb (label segments)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -48,8 +48,11 @@ test: setup-dev
 bench: setup-dev
 	$(PY) -m benchmarks
 
+# JupyterLab on a scratch copy of the labelling notebook, so autosaved outputs never land in
+# notebooks/ (stored without outputs); the project root is still found from build/lab.
 lab: setup-dev
-	$(VENV)/bin/jupyter lab notebooks/
+	mkdir -p build/lab && cp notebooks/04-label.ipynb build/lab/04-label.ipynb
+	$(VENV)/bin/jupyter lab build/lab/04-label.ipynb
 
 clean:
 	rm -rf build .cache data/processed/*.csv

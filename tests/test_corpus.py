@@ -193,7 +193,9 @@ _line = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same 300 examples on every run, so CI is reproducible (raise max_examples
+# or drop derandomize locally to hunt for new failures)
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.lists(_line, max_size=25), crlf=st.booleans(), bom=st.booleans(), header_ok=st.booleans(), cut=st.integers(0, 400))
 def test_mangled_exports_never_lose_a_line(tmp_path, body, crlf, bom, header_ok, cut):
     header = ["Workflow", "稀土", "icon", "Search documents"] if header_ok else ["Workflow", "稀土", "icon"]
@@ -208,7 +210,10 @@ def test_mangled_exports_never_lose_a_line(tmp_path, body, crlf, bom, header_ok,
     try:
         e = parse_export(p)
     except ExportFormatError as err:
-        assert err.file == "m.txt" and 1 <= err.line <= 4 and "expected" in str(err)
+        n_lines = data.count(b"\n") + 1  # "end of file" may point one line past the last
+        assert err.file == "m.txt" and 1 <= err.line <= n_lines + 1 and f"m.txt:{err.line}: expected" in str(err)
+        if err.line > 4:  # past the header only undecodable/binary content is fatal
+            assert "\x00" in text
         return
     nonblank = sum(1 for s in data.decode("utf-8-sig").replace("\r\n", "\n").split("\n") if s.strip())
     assert e.lines_accounted == nonblank

@@ -73,6 +73,7 @@ def append(path: str | Path, entry: dict) -> None:
     new line is never glued to the broken one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not path.exists()
     line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
     with open(path, "ab") as f:
         if f.tell() > 0:
@@ -83,6 +84,12 @@ def append(path: str | Path, entry: dict) -> None:
         f.write(line.encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
+    if new_file:  # make the new directory entry durable too
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 def record(folder: str | Path, annotator: str, segment_id: str, label: str, text_hash: str = "",
