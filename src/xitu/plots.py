@@ -36,7 +36,7 @@ _STYLE = {
     "axes.unicode_minus": False,
     "font.size": 10,
     "axes.titlesize": 12,
-    "axes.titleweight": "bold",
+    "axes.titleweight": "normal",  # the bundled CJK font has one weight (Regular)
     "axes.titlelocation": "left",
     "axes.labelsize": 10,
     "axes.spines.top": False,

@@ -85,9 +85,11 @@ def learning_curve_figure(curve: pd.DataFrame, baselines: pd.DataFrame | None = 
     return fig, curve
 
 
-def _stacked_shares(df: pd.DataFrame, by: str, title: str, horizontal: bool = True):
+def _stacked_shares(df: pd.DataFrame, by: str, title: str, horizontal: bool = True, rows: list | None = None):
     order = _order(df["stance"])
     counts = pd.crosstab(df[by], df["stance"]).reindex(columns=order, fill_value=0)
+    if rows is not None:
+        counts = counts.reindex([r for r in rows if r in counts.index])
     shares = counts.div(counts.sum(axis=1), axis=0)
     fig, ax = figure(figsize=(8, max(2.6, 0.45 * len(shares) + 1.4)) if horizontal else (9, 3.8))
     left = np.zeros(len(shares))
@@ -138,5 +140,6 @@ def stance_by(labels: pd.DataFrame, segments: pd.DataFrame, articles: pd.DataFra
 
 def stance_by_topic(labels: pd.DataFrame, topics: pd.DataFrame):
     """Stance shares within each topic (topics from ``data/processed/topic_assignments.csv``)."""
-    df = labels.merge(topics[["segment_id", "topic_name"]], on="segment_id")
-    return _stacked_shares(df, "topic_name", "Stance share within each topic")
+    df = labels.merge(topics[["segment_id", "topic", "topic_name"]], on="segment_id")
+    rows = df.drop_duplicates("topic_name").sort_values("topic")["topic_name"].tolist()  # -1 (outliers) first, then 0, 1, …
+    return _stacked_shares(df, "topic_name", "Stance share within each topic", rows=rows)

@@ -166,7 +166,8 @@ class Tokenizer:
                 p = self.lexicon_dir / name
                 if not p.exists():
                     raise FileNotFoundError(f"project dictionary missing: {p}")
-                tk.load_userdict(str(p))
+                with open(p, "rb") as f:  # jieba leaves a path it opens unclosed
+                    tk.load_userdict(f)
             self._jieba = tk
         return self._jieba
 
