@@ -73,6 +73,11 @@ fig, table = stance_report.learning_curve_figure(curve, ev.scores[ev.scores["mod
 ctx.save(fig, table, "learning_curve")
 curve.round(3)
 """),
+    md("## Reading\nWritten from this run's numbers (`stance_report.reading`)."),
+    code("""
+from IPython.display import Markdown
+Markdown(stance_report.reading(ev.scores, ev.per_class, curve))
+"""),
     md("## Targets"),
     code("""
 clf = ev.scores.set_index("model")

@@ -143,3 +143,25 @@ def stance_by_topic(labels: pd.DataFrame, topics: pd.DataFrame):
     df = labels.merge(topics[["segment_id", "topic", "topic_name"]], on="segment_id")
     rows = df.drop_duplicates("topic_name").sort_values("topic")["topic_name"].tolist()  # -1 (outliers) first, then 0, 1, …
     return _stacked_shares(df, "topic_name", "Stance share within each topic", rows=rows)
+
+
+def reading(scores: pd.DataFrame, per_class: pd.DataFrame, curve: pd.DataFrame, target: float = 0.75) -> str:
+    """A few sentences that read the evaluation, written from this run's numbers."""
+    s = scores.set_index("model")
+    clf = s.loc["classifier"]
+    pc = per_class[per_class["model"] == "classifier"].sort_values("f1")
+    weakest, strongest = pc.iloc[0], pc.iloc[-1]
+    out = [f"The classifier reaches macro-F1 {clf['macro_f1']:.2f} (95% interval {clf['ci_low']:.2f}–{clf['ci_high']:.2f}) "
+           f"on {int(clf['n'])} gold segments, {'meeting' if clf['macro_f1'] >= target else 'below'} the {target:.2f} target."]
+    if "keyword lexicon" in s.index:
+        out.append(f"That is {clf['macro_f1'] - s.loc['keyword lexicon', 'macro_f1']:+.2f} over the keyword lexicon "
+                   f"({s.loc['keyword lexicon', 'macro_f1']:.2f}) and {clf['macro_f1'] - s.loc['majority class', 'macro_f1']:+.2f} over the majority class.")
+    out.append(f"The weakest class is {weakest['label']} (F1 {weakest['f1']:.2f}, precision {weakest['precision']:.2f}, "
+               f"recall {weakest['recall']:.2f}, {int(weakest['support'])} examples); the strongest is {strongest['label']} (F1 {strongest['f1']:.2f}).")
+    if len(curve) >= 2:
+        a, b = curve.iloc[-2], curve.iloc[-1]
+        slope = (b["macro_f1"] - a["macro_f1"]) / max(1, b["n_labels"] - a["n_labels"]) * 100
+        verdict = "still rising: labelling more should pay" if slope > 0.005 else "flat: more labels of the same kind will add little"
+        out.append(f"The learning curve goes from {curve.iloc[0]['macro_f1']:.2f} at {int(curve.iloc[0]['n_labels'])} labels to "
+                   f"{b['macro_f1']:.2f} at {int(b['n_labels'])} ({slope:+.3f} per 100 labels at the end): {verdict}.")
+    return " ".join(out)
