@@ -85,3 +85,19 @@ def test_predictions_and_article_share(tokenizer):
     art = stance.article_stance(pred, segs).set_index("article_id")
     assert art.loc["a", "n_segments"] == 2
     assert art.filter(like="share_").sum(axis=1).round(6).eq(1).all()
+
+
+def test_reading_is_written_from_the_numbers():
+    from xitu.stance_report import reading
+
+    scores = pd.DataFrame({"model": ["classifier", "majority class", "keyword lexicon"], "macro_f1": [0.8, 0.2, 0.5],
+                           "ci_low": [0.7, 0.1, 0.4], "ci_high": [0.9, 0.3, 0.6], "n": [100] * 3})
+    per_class = pd.DataFrame({"model": ["classifier"] * 2, "label": ["a", "b"], "f1": [0.9, 0.4],
+                              "precision": [0.9, 0.5], "recall": [0.9, 0.3], "support": [60, 40]})
+    curve = pd.DataFrame({"n_labels": [40, 80], "macro_f1": [0.6, 0.8]})
+    text = reading(scores, per_class, curve)
+    assert "macro-F1 0.80 (95% interval 0.70–0.90)" in text and "meeting the 0.75 target" in text
+    assert "+0.30 over the keyword lexicon" in text and "weakest class is b (F1 0.40" in text
+    assert "still rising" in text
+    flat = reading(scores.assign(macro_f1=[0.6, 0.2, 0.5]), per_class, curve.assign(macro_f1=[0.6, 0.6]))
+    assert "below the 0.75 target" in flat and "flat" in flat
