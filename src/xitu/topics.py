@@ -883,22 +883,30 @@ def _heatmap(ax, matrix: pd.DataFrame, counts: pd.DataFrame, cmap="Blues"):
     return im
 
 
+def _topic_heatmap(table: pd.DataFrame, column: str, names: dict[int, str], width_per_column: float,
+                   cmap: str, bar_label: str):
+    """Heatmap of each ``column`` value's documents per topic (share as colour, documents as
+    numbers), with the column totals under the tick labels. Returns ``(fig, ax)``."""
+    from xitu.plots import figure
+
+    share = table.pivot(index="topic", columns=column, values="share")
+    share = share.reindex(_topic_order(share.index))
+    counts = table.pivot(index="topic", columns=column, values="documents").reindex_like(share)
+    share.index = [names.get(int(k), str(k)) for k in share.index]
+    totals = table.groupby(column)["documents"].sum()
+    fig, ax = figure(figsize=(max(6, width_per_column * share.shape[1] + 4.5), 0.38 * share.shape[0] + 1.8))
+    im = _heatmap(ax, share, counts, cmap=cmap)
+    ax.set_xticks(range(share.shape[1]), [f"{c}\nn={int(totals[c])}" for c in share.columns])
+    fig.colorbar(im, ax=ax, label=bar_label, shrink=0.8)
+    return fig, ax
+
+
 def share_over_time_figure(over: TopicsOverTime, names: dict[int, str]):
     """Heatmap: share of each period's documents per topic (numbers: documents). Returns
     ``(fig, table)``; the table includes the undated documents as period ``"undated"``."""
-    from xitu.plots import figure
-
     t = over.table
-    dated = t[t["period"] != "undated"]
-    share = dated.pivot(index="topic", columns="period", values="share")
-    share = share.reindex(_topic_order(share.index))
-    counts = dated.pivot(index="topic", columns="period", values="documents").reindex_like(share)
-    share.index = [names.get(int(k), str(k)) for k in share.index]
-    totals = dated.groupby("period")["documents"].sum()
-    fig, ax = figure(figsize=(max(6, 1.0 * share.shape[1] + 4.5), 0.38 * share.shape[0] + 1.8))
-    im = _heatmap(ax, share, counts)
-    ax.set_xticks(range(share.shape[1]), [f"{p}\nn={int(totals[p])}" for p in share.columns])
-    fig.colorbar(im, ax=ax, label="share of the period's documents", shrink=0.8)
+    fig, ax = _topic_heatmap(t[t["period"] != "undated"], "period", names, 1.0, "Blues",
+                             "share of the period's documents")
     unit = "month" if over.freq.upper().startswith("M") else "period"
     ax.set_title(f"Topic share per {unit} (numbers: documents; {over.n_undated} undated documents not shown)")
     return fig, t
@@ -906,17 +914,7 @@ def share_over_time_figure(over: TopicsOverTime, names: dict[int, str]):
 
 def query_heatmap_figure(table: pd.DataFrame, names: dict[int, str]):
     """Heatmap: share of each search query's documents per topic (numbers: documents)."""
-    from xitu.plots import figure
-
-    share = table.pivot(index="topic", columns="query", values="share")
-    share = share.reindex(_topic_order(share.index))
-    counts = table.pivot(index="topic", columns="query", values="documents").reindex_like(share)
-    share.index = [names.get(int(k), str(k)) for k in share.index]
-    totals = table.groupby("query")["documents"].sum()
-    fig, ax = figure(figsize=(max(6, 1.1 * share.shape[1] + 4.5), 0.38 * share.shape[0] + 1.8))
-    im = _heatmap(ax, share, counts, cmap="Oranges")
-    ax.set_xticks(range(share.shape[1]), [f"{q}\nn={int(totals[q])}" for q in share.columns])
-    fig.colorbar(im, ax=ax, label="share of the query's documents", shrink=0.8)
+    fig, ax = _topic_heatmap(table, "query", names, 1.1, "Oranges", "share of the query's documents")
     ax.set_title("Topics by search query (numbers: documents)")
     return fig, table
 
