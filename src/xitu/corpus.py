@@ -422,6 +422,22 @@ class Corpus:
         return self.segments.merge(self.articles[cols], on="article_id", how="left", validate="m:1")
 
 
+QUERY_SEPARATOR = "; "  # an article's ``queries`` column: every query that found it, sorted
+
+
+def split_queries(queries: pd.Series) -> pd.Series:
+    """The ``queries`` column as lists of queries (``""`` → ``[""]``)."""
+    return queries.fillna("").str.split(QUERY_SEPARATOR)
+
+
+def parse_published(published: Iterable[str]) -> pd.Series:
+    """``"YYYY-MM-DD HH:MM"``/``"YYYY-MM-DD"`` strings → datetimes; ``""`` → NaT.
+    A Series keeps its index."""
+    index = published.index if isinstance(published, pd.Series) else None
+    s = pd.Series(list(published), index=index, dtype=object).replace("", None)
+    return pd.to_datetime(s, format="ISO8601")
+
+
 ARTICLE_COLUMNS = [
     "article_id", "published", "source", "title", "queries", "language", "script",
     "body_format", "truncated", "n_segments", "file", "line", "occurrences", "body",
@@ -488,7 +504,7 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
             "published": first.published,
             "source": first.source,
             "title": first.title,
-            "queries": "; ".join(sorted({r.query for r in recs})),
+            "queries": QUERY_SEPARATOR.join(sorted({r.query for r in recs})),
             "language": language,
             "script": script,
             "body_format": "structured" if structured else ("plain" if body else "empty"),

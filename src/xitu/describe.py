@@ -10,6 +10,7 @@ from collections import Counter
 
 import pandas as pd
 
+from xitu.corpus import parse_published, split_queries
 from xitu.plots import PALETTE, barh, figure, wrap
 from xitu.text import HAN_RE, Tokenizer
 
@@ -18,7 +19,7 @@ NO_SOURCE = "(no source line)"
 
 def articles_per_day(articles: pd.DataFrame):
     """Articles per publication day (undated articles counted in the title)."""
-    dated = pd.to_datetime(articles["published"].where(articles["published"] != ""), errors="coerce")
+    dated = parse_published(articles["published"])
     days = dated.dt.normalize().value_counts().sort_index()
     full = pd.date_range(days.index.min(), days.index.max(), freq="D") if len(days) else pd.DatetimeIndex([])
     days = days.reindex(full, fill_value=0)
@@ -34,7 +35,7 @@ def articles_per_day(articles: pd.DataFrame):
 
 
 def _explode_queries(articles: pd.DataFrame) -> pd.Series:
-    return articles["queries"].str.split("; ").explode()
+    return split_queries(articles["queries"]).explode()
 
 
 def articles_per_query(articles: pd.DataFrame):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xitu.corpus import parse_published, split_queries
 from xitu.labels import LABELS
 from xitu.plots import PALETTE, STANCE_COLORS, figure
 
@@ -122,7 +123,7 @@ def stance_over_time(labels: pd.DataFrame, segments: pd.DataFrame, articles: pd.
     """Stance shares per week of publication (undated articles left out, and counted in the title)."""
     df = labels.merge(segments[["segment_id", "article_id"]], on="segment_id").merge(articles[["article_id", "published"]], on="article_id")
     dated = df[df["published"] != ""].copy()
-    period = pd.to_datetime(dated["published"]).dt.to_period(freq.split("-")[0] if freq.startswith("W") else freq)
+    period = parse_published(dated["published"]).dt.to_period(freq.split("-")[0] if freq.startswith("W") else freq)
     dated["week"] = period.dt.start_time.dt.strftime("%Y-%m-%d")
     n_undated = int((df["published"] == "").sum())
     fig, table = _stacked_shares(dated, "week", f"Stance share by week of publication ({n_undated} undated segments not shown)", horizontal=False)
@@ -133,7 +134,7 @@ def stance_by(labels: pd.DataFrame, segments: pd.DataFrame, articles: pd.DataFra
     """Stance shares by an article column (``queries`` is split: an article counts for each query)."""
     df = labels.merge(segments[["segment_id", "article_id"]], on="segment_id").merge(articles[["article_id", column]], on="article_id")
     if column == "queries":
-        df = df.assign(queries=df["queries"].str.split("; ")).explode("queries")
+        df = df.assign(queries=split_queries(df["queries"])).explode("queries")
     df[column] = df[column].replace("", "(none)")
     return _stacked_shares(df, column, title)
 

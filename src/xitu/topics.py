@@ -52,6 +52,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 
+from xitu.corpus import parse_published, split_queries
 from xitu.text import HAN_RE, Tokenizer
 
 SEED = 20261123
@@ -718,12 +719,6 @@ def write_assignments(table: pd.DataFrame, path: str | Path) -> Path:
 # --------------------------------------------------------------------------- over time, by query
 
 
-def parse_published(published: Iterable[str]) -> pd.Series:
-    """``"YYYY-MM-DD HH:MM"``/``"YYYY-MM-DD"`` strings → datetimes; ``""`` → NaT."""
-    s = pd.Series(list(published), dtype=object).replace("", None)
-    return pd.to_datetime(s, format="ISO8601")
-
-
 @dataclass
 class TopicsOverTime:
     """Topic counts and shares per period, with BERTopic's words of each topic in each period.
@@ -796,7 +791,7 @@ def topics_by_query(fit: TopicFit, queries: Sequence[str]) -> pd.DataFrame:
     """Documents per search query and topic; a document found by several queries
     (``"q1; q2"``) counts for each. ``share`` is within the query."""
     df = pd.DataFrame({"query": list(queries), "topic": fit.topics})
-    df["query"] = df["query"].fillna("").str.split("; ")
+    df["query"] = split_queries(df["query"])
     df = df.explode("query")
     df["query"] = df["query"].replace("", "(no query)")
     counts = df.groupby(["query", "topic"]).size()
