@@ -104,3 +104,28 @@ def test_committed_gold_set_is_complete_and_valid(paths, seed_corpus):
     a = L.wide(cur)
     both = a[["a1", "a2"]].dropna()
     assert len(both) >= 80  # the independent second pass
+
+
+def test_the_projects_gold_set_is_complete_double_coded_and_clean(paths, seed_corpus):
+    """The committed label logs: readable, no orphans, every seed segment labelled by a1 and
+    by exactly one independent second annotator, and no disagreement left unadjudicated."""
+    logs = L.read_logs(paths.labels)
+    assert logs.problems == []
+    current = L.replay(logs.entries)
+    segments = seed_corpus.segments
+    assert L.orphans(current, segments).empty
+    w = L.wide(current)
+    assert set(w.index) == set(segments["segment_id"])
+    assert w["a1"].notna().all()
+    second = w[["a2", "a3", "a4"]].notna().sum(axis=1)
+    assert (second == 1).all()  # the second passes are disjoint and cover the corpus
+    assert w["a2"].notna().sum() >= 80
+    gold, unresolved = L.gold_labels(current)
+    assert unresolved.empty and len(gold) == len(segments)
+    counts = gold["label"].value_counts()
+    assert set(counts.index) == set(L.LABELS) and counts.min() >= 25
+    # every adjudication settles a real disagreement and gives its reason
+    adj = current[current["annotator"] == L.ADJUDICATED]
+    disputed = w.drop(columns=[L.ADJUDICATED]).nunique(axis=1) > 1
+    assert set(adj["segment_id"]) == set(w.index[disputed])
+    assert all(len(e.get("reason", "")) > 20 for e in logs.entries if e["annotator"] == L.ADJUDICATED)
