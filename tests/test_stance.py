@@ -101,3 +101,12 @@ def test_reading_is_written_from_the_numbers():
     assert "still rising" in text
     flat = reading(scores.assign(macro_f1=[0.6, 0.2, 0.5]), per_class, curve.assign(macro_f1=[0.6, 0.6]))
     assert "below the 0.75 target" in flat and "flat" in flat
+
+
+def test_word_features_keep_function_words_that_carry_stance(tokenizer):
+    """Stopword lists are for topics; the stance model must still see 'against', 'with', 与."""
+    X = ["sanctions against China", "talks with China", "中国与欧盟合作", "对美国实施管制"]
+    m = stance.make_classifier(tokenizer)
+    words = m.named_steps["features"].transformer_list[0][1].fit(X).vocabulary_
+    assert {"against", "with", "与", "对"} <= set(words)
+    assert tokenizer("sanctions against China") == ["sanctions", "china"]  # the topic tokeniser still drops them
