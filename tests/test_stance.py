@@ -110,3 +110,4 @@ def test_word_features_keep_function_words_that_carry_stance(tokenizer):
     words = m.named_steps["features"].transformer_list[0][1].fit(X).vocabulary_
     assert {"against", "with", "与", "对"} <= set(words)
     assert tokenizer("sanctions against China") == ["sanctions", "china"]  # the topic tokeniser still drops them
+    assert tokenizer.keeping_stopwords().jieba is tokenizer.jieba  # one dictionary in memory, loaded once

@@ -171,6 +171,13 @@ class Tokenizer:
             self._jieba = tk
         return self._jieba
 
+    def keeping_stopwords(self) -> "Tokenizer":
+        """The same tokeniser with stopwords kept (for models where function words carry
+        meaning, such as stance). It shares this tokeniser's loaded jieba dictionary."""
+        other = Tokenizer(self.lexicon_dir, self.cache_dir, stopwords=False, hmm=self.hmm)
+        other._jieba = self.jieba
+        return other
+
     @property
     def stopwords(self) -> frozenset[str]:
         if self._stop is None:
