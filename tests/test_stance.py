@@ -100,7 +100,19 @@ def test_reading_is_written_from_the_numbers():
     assert "+0.30 over the keyword lexicon" in text and "weakest class is b (F1 0.40" in text
     assert "still rising" in text
     flat = reading(scores.assign(macro_f1=[0.6, 0.2, 0.5]), per_class, curve.assign(macro_f1=[0.6, 0.6]))
-    assert "below the 0.75 target" in flat and "flat" in flat
+    assert "below the 0.75 target" in flat and "flat" in flat and "Extrapolating" not in flat
+    # below target and rising: how many gold segments the log-linear trend needs
+    rising = pd.DataFrame({"n_labels": [40, 80, 160, 320], "macro_f1": [0.4, 0.5, 0.6, 0.7]})  # +0.1 per doubling
+    below = reading(scores.assign(macro_f1=[0.7, 0.2, 0.5], n=[400] * 3), per_class, rising)
+    assert "about 566 gold segments, 166 more than now" in below  # 0.75 at 320·√2 ≈ 453 training labels = 566 × 320/400
+
+
+def test_labels_for_target_follows_a_log_linear_curve():
+    from xitu.stance_report import labels_for_target
+
+    curve = pd.DataFrame({"n_labels": [50, 100, 200, 400], "macro_f1": [0.3, 0.4, 0.5, 0.6]})
+    assert labels_for_target(curve, 0.7) == pytest.approx(800)
+    assert labels_for_target(curve.assign(macro_f1=[0.6, 0.6, 0.55, 0.5]), 0.7) is None
 
 
 def test_word_features_keep_function_words_that_carry_stance(tokenizer):

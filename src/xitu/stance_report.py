@@ -165,4 +165,22 @@ def reading(scores: pd.DataFrame, per_class: pd.DataFrame, curve: pd.DataFrame, 
         verdict = "still rising: labelling more should pay" if slope > 0.005 else "flat: more labels of the same kind will add little"
         out.append(f"The learning curve goes from {curve.iloc[0]['macro_f1']:.2f} at {int(curve.iloc[0]['n_labels'])} labels to "
                    f"{b['macro_f1']:.2f} at {int(b['n_labels'])} ({slope:+.3f} per 100 labels at the end): {verdict}.")
+        need = labels_for_target(curve, target)
+        if clf["macro_f1"] < target and need is not None:
+            gold_needed = need * clf["n"] / b["n_labels"]  # training folds hold n_labels of the n gold segments
+            out.append(f"Extrapolating the upper half of the curve (macro-F1 linear in log labels), the target needs about "
+                       f"{gold_needed:.0f} gold segments, {gold_needed - clf['n']:.0f} more than now, if new labels are like "
+                       f"these (the rare classes above all); a rough guide, not a promise.")
     return " ".join(out)
+
+
+def labels_for_target(curve: pd.DataFrame, target: float) -> float | None:
+    """Training labels at which the learning curve would reach ``target``, from a fit of
+    macro-F1 = a + b·ln(labels) to the curve's upper half; None if the curve is not rising."""
+    upper = curve[curve["n_labels"] >= curve["n_labels"].median()]
+    if len(upper) < 2:
+        return None
+    b, a = np.polyfit(np.log(upper["n_labels"].to_numpy(float)), upper["macro_f1"].to_numpy(float), 1)
+    if b <= 0:
+        return None
+    return float(np.exp((target - a) / b))
