@@ -11,7 +11,7 @@ from collections import Counter
 import pandas as pd
 
 from xitu.corpus import parse_published, split_queries
-from xitu.plots import PALETTE, barh, figure, wrap
+from xitu.plots import PALETTE, barh, figure
 from xitu.text import HAN_RE, Tokenizer
 
 NO_SOURCE = "(no source line)"
@@ -118,7 +118,3 @@ def corpus_overview(articles: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFr
                   int((articles["body_format"] == "structured").sum()), int((articles["body_format"] == "plain").sum())],
     })
 
-
-def wrap_labels(labels, width: int = 28):
-    """Wrapped tick labels."""
-    return [wrap(str(x), width) for x in labels]

@@ -48,7 +48,7 @@ import pandas as pd
 from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, gold_labels,
                          log_path, read_log, read_logs, record, replay, retract)
 
-SEED = 20261123
+from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
 POOLS = ("auto", "unlabelled", "own")
 ACTION_KEYS = {"k": "skip", "u": "undo", "q": "quit", "?": "help"}

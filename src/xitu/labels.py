@@ -28,7 +28,9 @@ from typing import Iterable
 
 import pandas as pd
 
-LABELS = ("escalation", "cooperation", "self-reliance", "none")
+from xitu.settings import STANCE_LABELS
+
+LABELS = STANCE_LABELS
 ADJUDICATED = "adjudicated"
 ANNOTATOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 ACTIONS = ("label", "retract")
@@ -268,24 +270,3 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
                reason=getattr(r, "reason", "") or "")
     return len(df)
 
-
-def second_pass_sample(segments: pd.DataFrame, n: int = 100, seed: int = 20261123) -> pd.DataFrame:
-    """The segments a second annotator labels for agreement: a seeded random sample of ``n``
-    segments, in corpus order. Chosen without looking at anyone's labels."""
-    n = min(n, len(segments))
-    return segments.sample(n=n, random_state=seed).sort_index()
-
-
-def worksheet(segments: pd.DataFrame, articles: pd.DataFrame) -> str:
-    """A plain-text labelling sheet: each segment with its article title, date and Group
-    heading, for annotators working outside the labelling tools."""
-    a = articles.set_index("article_id")
-    out, last = [], None
-    for r in segments.itertuples(index=False):
-        if r.article_id != last:
-            art = a.loc[r.article_id]
-            out.append(f"\n## ARTICLE {r.article_id} | {art['published'] or 'undated'} | {art['title']}")
-            last = r.article_id
-        ctx = f"[{r.section}{': ' + r.heading if r.heading else ''}] " if r.section else ""
-        out.append(f"{r.segment_id}\t{ctx}{r.text}")
-    return "\n".join(out).lstrip() + "\n"

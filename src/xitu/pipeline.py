@@ -23,7 +23,7 @@ from pathlib import Path
 
 from xitu.paths import Paths
 
-SEED = 20261123
+from xitu.settings import SEED  # noqa: E402  (one home for settings)
 RECORDED_PACKAGES = ("bertopic", "hdbscan", "jieba", "matplotlib", "numpy", "opencc", "pandas",
                      "scikit-learn", "scipy", "umap-learn", "gensim")
 

@@ -32,7 +32,7 @@ from sklearn.svm import LinearSVC
 from xitu.labels import LABELS
 from xitu.text import Tokenizer
 
-SEED = 20261123
+from xitu.settings import SEED  # noqa: E402  (one home for settings)
 
 
 # --------------------------------------------------------------------------- model

@@ -55,7 +55,7 @@ from sklearn.preprocessing import normalize
 from xitu.corpus import parse_published, split_queries
 from xitu.text import HAN_RE, Tokenizer
 
-SEED = 20261123
+from xitu.settings import SEED  # noqa: E402  (one home for settings)
 OUTLIER = -1
 OUTLIER_NAME = "outliers"
 EMBEDDING_BACKENDS = ("tfidf-svd", "sentence-transformers")
