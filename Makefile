@@ -2,7 +2,8 @@
 #   make          set up .venv, ingest data/raw, execute every notebook, write figures/
 #   make test     the test suite (what CI runs through .ci/run)
 #   make bench    benchmarks; results appended to benchmarks/RESULTS.md
-#   make lab      JupyterLab on a scratch copy of notebooks/04-label.ipynb (label segments)
+#   make lab      JupyterLab on notebooks/ (edit a notebook, save, then `make` reruns it)
+#   make strip    remove outputs from notebooks/*.ipynb (`make` does this too)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -12,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: all setup setup-dev run ingest test bench lab clean
+.PHONY: all setup setup-dev run ingest test bench lab strip clean
 all: setup run
 
 # Runtime environment: the exact pins of requirements/runtime.lock, no dependency resolution
@@ -48,11 +49,14 @@ test: setup-dev
 bench: setup-dev
 	$(PY) -m benchmarks
 
-# JupyterLab on a scratch copy of the labelling notebook, so autosaved outputs never land in
-# notebooks/ (stored without outputs); the project root is still found from build/lab.
+# JupyterLab on the notebooks themselves: they are the source. Outputs that JupyterLab saves
+# are stripped by `make`/`xitu run` and `make strip` before anything is committed; cell
+# sources are never touched. --allow-root only when run as root (e.g. in a container).
 lab: setup-dev
-	mkdir -p build/lab && cp notebooks/04-label.ipynb build/lab/04-label.ipynb
-	$(VENV)/bin/jupyter lab build/lab/04-label.ipynb
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+strip: setup
+	$(VENV)/bin/xitu notebooks strip
 
 clean:
 	rm -rf build .cache data/processed/*.csv

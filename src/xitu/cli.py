@@ -2,6 +2,7 @@
 
     xitu ingest                  parse data/raw into data/processed, print the report
     xitu run [--only 01 02]      ingest and execute the notebooks, writing figures/
+    xitu notebooks strip         remove outputs from notebooks/*.ipynb
     xitu labels import FILE --annotator NAME   append labels from a CSV/TSV to a log
     xitu labels status           labels per annotator, gold set, orphans, log problems
     xitu label --annotator NAME  label segments in the terminal, least certain first
@@ -29,9 +30,29 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from xitu.pipeline import SEED, run
+    from xitu.pipeline import NotebookFailed, PipelineError, run
+    from xitu.settings import SEED
 
-    run(figures_dir=args.figures, only=args.only, seed=args.seed if args.seed is not None else SEED)
+    try:
+        run(figures_dir=args.figures, only=args.only, seed=args.seed if args.seed is not None else SEED)
+    except NotebookFailed as e:
+        print(f"xitu: {e}", file=sys.stderr)
+        return 1
+    except PipelineError as e:
+        print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_notebooks_strip(args) -> int:
+    from xitu.pipeline import notebooks, strip_outputs
+
+    paths = Paths.default()
+    changed = [nb for nb in notebooks(paths) if strip_outputs(nb)]
+    for nb in changed:
+        print(f"stripped outputs from {nb.relative_to(paths.root)}")
+    if not changed:
+        print("no notebook had outputs")
     return 0
 
 
@@ -90,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", help="figures folder (default figures/)")
     p.add_argument("--seed", type=int, help="random seed passed to every notebook")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("notebooks", help="notebook housekeeping")
+    nsub = p.add_subparsers(dest="notebooks_command", required=True)
+    q = nsub.add_parser("strip", help="remove outputs from notebooks/*.ipynb (sources unchanged)")
+    q.set_defaults(func=_cmd_notebooks_strip)
 
     p = sub.add_parser("labels", help="label logs: import, status")
     lsub = p.add_subparsers(dest="labels_command", required=True)

@@ -1,0 +1,158 @@
+"""The rerun machinery on a small project of its own: notebooks are the source (an edited
+cell is what runs, outputs are stripped), figure folders are all-or-nothing, stale inputs
+are refused or rebuilt, and RUN.json records each notebook's seed and corpus."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from xitu.paths import Paths
+from xitu.pipeline import (NotebookFailed, PipelineError, StaleInput, corpus_fingerprint, notebook_context,
+                           run, strip_outputs)
+
+PARAMS = "root = None\nfigures_dir = None\nseed = 20261123"
+SETUP = ("from xitu.pipeline import notebook_context\n"
+         "ctx = notebook_context('{stem}', root, figures_dir, seed)\n"
+         "import pandas as pd, matplotlib\nmatplotlib.use('Agg')\nfrom xitu.plots import figure\n")
+
+
+def _nb(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(PARAMS)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"c{i}"
+    nbformat.write(nb, str(path))
+
+
+def _draw(name, value):
+    return (f"fig, ax = figure()\nax.bar(['a'], [{value}])\n"
+            f"ctx.save(fig, pd.DataFrame({{'x': ['a'], 'y': [{value}]}}), '{name}')")
+
+
+@pytest.fixture()
+def project(tmp_path, root):
+    """A copy of the seed exports with three toy notebooks: 01 draws, 02 writes a table for
+    03, 03 reads it and draws."""
+    (tmp_path / "data").mkdir()
+    shutil.copytree(root / "data" / "raw", tmp_path / "data" / "raw")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='toy'\n")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _nb(nbs / "01-a.ipynb", SETUP.format(stem="01-a"), _draw("one", 1))
+    _nb(nbs / "02-topics.ipynb", SETUP.format(stem="02-topics"),
+        "articles, segments = ctx.corpus()\nctx.write_output(segments[['segment_id']].assign(topic=0), 'topic_assignments')")
+    _nb(nbs / "03-stance.ipynb", SETUP.format(stem="03-stance"),
+        "t = ctx.read_output('topic_assignments')\n" + _draw("three", "len(t)"))
+    return Paths(tmp_path)
+
+
+def _bytes(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_failed_notebook_leaves_each_figure_folder_whole_and_says_which(project):
+    run(project, progress=False)
+    before = _bytes(project.figures)
+    assert {"01-a/one.png", "03-stance/three.csv", "RUN.json"} <= set(before)
+    # 01 now draws something else, 03 fails after drawing half of its figures
+    _nb(project.notebooks / "01-a.ipynb", SETUP.format(stem="01-a"), _draw("one", 2))
+    _nb(project.notebooks / "03-stance.ipynb", SETUP.format(stem="03-stance"), _draw("three", 7),
+        "raise RuntimeError('boom in the middle')")
+    with pytest.raises(NotebookFailed, match=r"03-stance.*boom in the middle.*Finished before it: 01-a, 02-topics"):
+        run(project, progress=False)
+    after = _bytes(project.figures)
+    assert after["01-a/one.csv"] != before["01-a/one.csv"]  # 01 finished: new
+    assert {k: v for k, v in after.items() if k.startswith("03-stance/")} == \
+        {k: v for k, v in before.items() if k.startswith("03-stance/")}  # 03 failed: old and whole
+    assert not (project.figures / ".staging").exists()
+
+
+@pytest.mark.slow
+def test_an_edited_cell_is_what_runs_and_its_outputs_never_stay_in_the_source(project):
+    nb_path = project.notebooks / "01-a.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[-1].source = _draw("edited", 5)          # the researcher edits a cell in JupyterLab…
+    nb.cells[-1].outputs = [nbformat.v4.new_output("stream", text="autosaved output\n")]
+    nb.cells[-1].execution_count = 3                   # …and JupyterLab saves its outputs too
+    nbformat.write(nb, str(nb_path))
+    run(project, only=["01"], progress=False)
+    assert (project.figures / "01-a" / "edited.png").is_file()
+    assert "5" in (project.figures / "01-a" / "edited.csv").read_text()
+    stored = nbformat.read(nb_path, as_version=4)
+    assert stored.cells[-1].source == _draw("edited", 5)
+    assert stored.cells[-1].outputs == [] and stored.cells[-1].execution_count is None
+
+
+@pytest.mark.slow
+def test_only_03_reruns_02_when_its_table_is_stale_and_run_json_records_the_seed(project, capsys):
+    run(project, progress=False)
+    manifest = json.loads((project.figures / "RUN.json").read_text())
+    assert manifest["notebooks"]["03-stance"]["seed"] == 20261123
+    run(project, only=["03"], seed=5, progress=False)
+    assert "rerunning 02-topics first" in capsys.readouterr().out
+    manifest = json.loads((project.figures / "RUN.json").read_text())
+    assert manifest["notebooks"]["03-stance"]["seed"] == 5
+    assert manifest["notebooks"]["02-topics"]["seed"] == 5
+    assert manifest["notebooks"]["01-a"]["seed"] == 20261123  # not rerun: still says so
+
+
+def test_reading_a_stale_or_missing_table_is_refused(project):
+    from xitu.corpus import ingest, write_processed
+
+    write_processed(ingest(project.raw), project.processed)
+    ctx = notebook_context("02-topics", str(project.root), str(project.root / "build" / "f"), 1)
+    with pytest.raises(StaleInput, match="topic_assignments.csv is missing"):
+        ctx.read_output("topic_assignments")
+    _, segments = ctx.corpus()
+    ctx.write_output(segments[["segment_id"]].assign(topic=0), "topic_assignments")
+    assert len(ctx.read_output("topic_assignments")) == len(segments)
+    other_seed = notebook_context("03-stance", str(project.root), str(project.root / "build" / "f"), 2)
+    with pytest.raises(StaleInput, match="seed 1, not 2"):
+        other_seed.read_output("topic_assignments")
+    (project.raw / "000_5daa9991a6f03c11.txt").unlink()  # the corpus changes
+    write_processed(ingest(project.raw), project.processed)
+    with pytest.raises(StaleInput, match="another corpus"):
+        ctx.read_output("topic_assignments")
+    assert corpus_fingerprint(project.processed) != json.loads(
+        (project.processed / "topic_assignments.meta.json").read_text())["corpus"]
+
+
+def test_strip_outputs_keeps_sources(tmp_path):
+    p = tmp_path / "x.ipynb"
+    _nb(p, "print('hi')")
+    nb = nbformat.read(p, as_version=4)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi\n")]
+    nb.cells[1].execution_count = 1
+    nbformat.write(nb, str(p))
+    assert strip_outputs(p) is True
+    again = nbformat.read(p, as_version=4)
+    assert again.cells[1].source == "print('hi')" and again.cells[1].outputs == []
+    assert strip_outputs(p) is False
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, "x", 1.5])
+def test_bad_seeds_are_refused_with_one_line(seed, project):
+    with pytest.raises(PipelineError, match="seed"):
+        notebook_context("01-a", str(project.root), None, seed)
+
+
+def test_a_root_that_is_not_a_project_is_refused(tmp_path):
+    with pytest.raises(PipelineError, match="not an xitu project"):
+        notebook_context("01-a", str(tmp_path / "nonexistent"), None, 1)
+
+
+def test_cli_run_bad_seed_exits_2_without_traceback(root):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "xitu.cli", "run", "--seed", "-1"], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "seed -1" in out.stderr
