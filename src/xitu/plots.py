@@ -91,7 +91,9 @@ def save_figure(fig, data: pd.DataFrame, name: str, folder: str | Path, close: b
     paths = {ext: folder / f"{name}.{ext}" for ext in ("png", "svg", "csv")}
     fig.savefig(paths["png"], format="png", dpi=PNG_DPI, metadata={"Software": None})
     fig.savefig(paths["svg"], format="svg", metadata={"Date": None, "Creator": None})
-    data.to_csv(paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    # 4 significant digits: what a reader needs, and far above the last-bit noise of
+    # floating point on different CPUs, BLAS kernels and thread counts.
+    data.to_csv(paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.4g")
     if close:
         plt.close(fig)
     return paths
