@@ -156,3 +156,18 @@ def test_cli_run_bad_seed_exits_2_without_traceback(root):
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and "seed -1" in out.stderr
+
+
+def test_commands_read_processed_tables_and_reingest_only_when_raw_changes(project):
+    from xitu import processed
+
+    assert not processed.is_fresh(project)
+    articles, segments = processed.load_tables(project)       # missing: ingested once
+    assert processed.is_fresh(project) and len(segments) == 380
+    stamp = (project.processed / "segments.csv").stat().st_mtime_ns
+    processed.load_tables(project)                             # fresh: read, not rewritten
+    assert (project.processed / "segments.csv").stat().st_mtime_ns == stamp
+    (project.raw / "000_5daa9991a6f03c11.txt").unlink()        # the raw exports change
+    assert not processed.is_fresh(project)
+    _, fewer = processed.load_tables(project)
+    assert len(fewer) < len(segments) and processed.is_fresh(project)

@@ -19,10 +19,15 @@ from xitu.paths import Paths
 
 def _cmd_ingest(args) -> int:
     from xitu.corpus import ingest, write_processed
+    from xitu.processed import refresh
 
     paths = Paths.default()
-    corpus = ingest(args.raw or paths.raw)
-    written = write_processed(corpus, args.out or paths.processed)
+    if args.raw is None and args.out is None:
+        corpus = refresh(paths)
+        written = sorted(p for p in paths.processed.iterdir() if p.is_file() and not p.name.startswith("."))
+    else:
+        corpus = ingest(args.raw or paths.raw)
+        written = write_processed(corpus, args.out or paths.processed)
     print(corpus.report.summary())
     for p in written:
         print(f"wrote {p}")
@@ -57,18 +62,18 @@ def _cmd_notebooks_strip(args) -> int:
 
 
 def _cmd_labels_import(args) -> int:
-    from xitu.corpus import ingest
     from xitu.labels import import_table
+    from xitu.processed import load_tables
 
     paths = Paths.default()
-    n = import_table(args.file, paths.labels, args.annotator, ingest(paths.raw).segments)
+    n = import_table(args.file, paths.labels, args.annotator, load_tables(paths)[1])
     print(f"appended {n} labels to {paths.labels / (args.annotator + '.jsonl')}")
     return 0
 
 
 def _cmd_labels_status(args) -> int:
-    from xitu.corpus import ingest
     from xitu.labels import gold_labels, orphans, read_logs, replay
+    from xitu.processed import load_tables
 
     paths = Paths.default()
     logs = read_logs(paths.labels)
@@ -76,7 +81,7 @@ def _cmd_labels_status(args) -> int:
     print(current.groupby(["annotator", "label"]).size().unstack(fill_value=0).to_string() if len(current) else "no labels yet")
     gold, unresolved = gold_labels(current)
     print(f"gold: {len(gold)} segments; waiting for adjudication: {len(unresolved)}")
-    orph = orphans(current, ingest(paths.raw).segments)
+    orph = orphans(current, load_tables(paths)[1])
     for r in orph.itertuples(index=False):
         print(f"orphan label ({r.status}): {r.annotator} {r.segment_id} {r.label}")
     for p in logs.problems:

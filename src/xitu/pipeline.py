@@ -154,12 +154,11 @@ class NotebookContext:
         return save_figure(fig, data, name, self.figures)
 
     def corpus(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``(articles, segments)`` from ``data/processed`` (run ``xitu ingest`` first)."""
-        from xitu.corpus import read_processed
+        """``(articles, segments)`` from ``data/processed`` (ingested first when missing or
+        older than ``data/raw``: see :mod:`xitu.processed`)."""
+        from xitu.processed import load_tables
 
-        if not (self.paths.processed / "segments.csv").is_file():
-            raise StaleInput(f"{self.paths.processed / 'segments.csv'} is missing: run `xitu ingest` first")
-        return read_processed(self.paths.processed)
+        return load_tables(self.paths)
 
     @property
     def fingerprint(self) -> str:
@@ -299,8 +298,8 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
     complete and old."""
     import papermill as pm
 
-    from xitu.corpus import ingest, write_processed
     from xitu.io import atomic_replace_dir, atomic_write_text
+    from xitu.processed import refresh
 
     seed = check_seed(seed)
     paths = paths or Paths.default()
@@ -311,9 +310,7 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
     for nb in notebooks(paths):
         if strip_outputs(nb):
             print(f"stripped outputs from {nb.relative_to(paths.root)} (sources unchanged)", flush=True)
-    corpus = ingest(paths.raw)
-    write_processed(corpus, paths.processed)
-    print(corpus.report.summary().splitlines()[0], flush=True)
+    refresh(paths, verbose=True)
     fingerprint = corpus_fingerprint(paths.processed)
 
     figures_root = Path(figures_dir) if figures_dir else paths.figures
