@@ -220,3 +220,25 @@ def test_mangled_exports_never_lose_a_line(tmp_path, body, crlf, bom, header_ok,
     c = build_corpus([e])
     assert c.report.n_records == len(e.articles)
     assert c.articles["n_segments"].sum() == len(c.segments)
+
+
+# --------------------------------------------------------------------------- issue 12: ingest fixes
+
+
+def test_body_ending_in_a_date_is_a_body_not_a_source_line(tmp_path):
+    """Issue 12.1: only "source· date [time]" (or a bare date) is a source/date line."""
+    body_en = "China said the new rules will take effect on 2025-12-01"
+    body_zh = "商务部表示新规将于 2025-12-01"
+    text = make_export("q", [
+        ("New rules", "Sou Hu Cai Jing· 2025-10-09 11:39", body_en),
+        ("新规", "Sou Hu Cai Jing· 2025-10-10 08:00", body_zh),
+        ("Only a date", "2025-10-11", "Another body ending 2025-10-11 10:00"),
+    ])
+    (tmp_path / "d.txt").write_text(text, encoding="utf-8")
+    e = parse_export(tmp_path / "d.txt")
+    assert [(a.title, a.source, a.published, a.body) for a in e.articles] == [
+        ("New rules", "Sou Hu Cai Jing", "2025-10-09 11:39", body_en),
+        ("新规", "Sou Hu Cai Jing", "2025-10-10 08:00", body_zh),
+        ("Only a date", "", "2025-10-11", "Another body ending 2025-10-11 10:00"),
+    ]
+    assert e.issues == []

@@ -41,9 +41,12 @@ from xitu.text import WRAP_SPACE_RE, detect_language, detect_script
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
 
-# "Sou Hu Cai Jing· 2025-08-19 06:32"; the source may be missing, the time too.
+# "Sou Hu Cai Jing· 2025-08-19 06:32"; the source may be missing, the time too. The source
+# is short and always ends in a middle dot: a body line that merely ends in a date ("… take
+# effect on 2025-12-01") is not a source/date line.
+META_SOURCE_MAX = 80
 META_RE = re.compile(
-    r"^(?:(?P<source>.*?)\s*[·•・]\s*|(?P<source2>\S.*?)\s+)?"
+    rf"^(?:(?P<source>[^·•・]{{0,{META_SOURCE_MAX}}}?)\s*[·•・]\s*)?"
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2})(?:[ T]+(?P<time>\d{1,2}:\d{2})(?::\d{2})?)?\s*$"
 )
 SECTION_RE = re.compile(
@@ -158,7 +161,7 @@ def _parse_meta(line: str) -> tuple[str, str, str | None] | None:
     m = META_RE.match(_clean(unicodedata.normalize("NFKC", line)))
     if not m:
         return None
-    source = (m.group("source") or m.group("source2") or "").strip()
+    source = (m.group("source") or "").strip()
     date, time = m.group("date"), m.group("time")
     try:
         dt = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
