@@ -53,11 +53,18 @@ SECTION_RE = re.compile(
     r"(?:^|(?<=\s))(?P<section>Group \d+|Core (?:Viewpoints?|Insights?|Points?|Summary|Ideas?))"
     r"(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s+-\s+"
 )
-CITATION_RE = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
-CLAIM_SPLIT_RE = re.compile(r"\s+-\s+")
+# Linear time: every pattern that is searched through a whole body starts a whitespace run
+# only at the run's first character (``(?<!\s)``), so a long run of spaces is scanned once,
+# not once per position (which made a 200 KB body with a long run of spaces take minutes).
+# Bodies are also whitespace-collapsed before they are split (:func:`_collapse`).
+WHITESPACE_RE = re.compile(r"\s+")
+CITATION_RE = re.compile(r"(?<!\s)\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<!\s)\s+([.,;:!?])")
+CLAIM_SPLIT_RE = re.compile(r"(?<!\s)\s+-\s+")
 ZH_SENTENCE_RE = re.compile(r".+?(?:[。!?！？;；…]+[”\"’」』）)]*|$)", re.S)
 EN_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“(])")
-TRUNCATION_RE = re.compile(r"\s*(?:\.\.\.|…+)\s*$")
+GROUP_AT_END_RE = re.compile(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$")
+HEADING_AT_END_RE = re.compile(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$")
 HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -259,14 +266,30 @@ class Segment:
 
 def is_structured(body: str) -> bool:
     """True for the search tool's English summaries (``Core Viewpoint - …``/``Group 1 …``)."""
-    m = SECTION_RE.search(body)
-    return bool(m) and m.start() == 0
+    return bool(SECTION_RE.match(_collapse(body)))
+
+
+def _collapse(body: str) -> str:
+    """Whitespace runs → one space, ends stripped (segments are whitespace-collapsed anyway;
+    doing it first keeps every later pattern linear in the body's length)."""
+    return WHITESPACE_RE.sub(" ", body).strip()
+
+
+def strip_truncation(body: str) -> tuple[str, bool]:
+    """Remove a trailing ``...`` or ``…`` (the export's mark of a cut body) and say whether
+    there was one. Plain string operations: a regex ``\\s*…+\\s*$`` is quadratic on long runs."""
+    text = body.rstrip()
+    if text.endswith("…"):
+        return text.rstrip("…").rstrip(), True
+    if text.endswith("..."):
+        return text[:-3].rstrip(), True
+    return text, False
 
 
 def _strip_citations(text: str) -> tuple[str, str]:
     cites = [c.strip() for m in CITATION_RE.finditer(text) for c in re.split(r"[,，]", m.group(1))]
     text = CITATION_RE.sub("", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
     return _clean(text), ";".join(cites)
 
 
@@ -283,10 +306,13 @@ def _title_like(s: str) -> bool:
 def _peel_heading(piece: str) -> tuple[str, tuple[str, str] | None]:
     """Split "claim [1][3] Next Heading" into the claim and the (section, heading) that
     opens the next group, if the piece ends with one."""
-    m = re.search(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$", piece)
+    # The match holds no bracket, so look only after the last one: otherwise every "Group N:"
+    # before a bracket rescans the text up to it (quadratic).
+    after_bracket = max(piece.rfind("["), piece.rfind("]")) + 1
+    m = GROUP_AT_END_RE.search(piece, after_bracket)
     if m:
         return piece[: m.start()].strip(), (m.group("section"), _clean(m.group("heading") or ""))
-    m = re.search(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$", piece)
+    m = HEADING_AT_END_RE.search(piece)
     if m and _title_like(m.group("heading").strip()):
         h = _clean(m.group("heading"))
         return piece[: m.start() + 1].strip(), (h, h)
@@ -299,6 +325,7 @@ def split_structured(body: str) -> list[Segment]:
     Handles ``Core Viewpoint - …``, ``Group N: heading - claim [1] - claim [2]``,
     ``Group N - claim`` and bare headings after a citation (``… [3] Industry Overview - …``).
     """
+    body = _collapse(body)
     m = SECTION_RE.match(body)
     if not m:
         return []
@@ -316,7 +343,7 @@ def split_structured(body: str) -> list[Segment]:
 
 def split_plain(body: str, language: str) -> list[Segment]:
     """Split a plain body into sentences (Chinese punctuation for ``zh``, else English)."""
-    body = TRUNCATION_RE.sub("", body.strip())
+    body, _ = strip_truncation(_collapse(body))
     if language == "zh":
         parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(body)]
     else:
@@ -333,7 +360,8 @@ def split_plain(body: str, language: str) -> list[Segment]:
 
 def split_body(body: str, language: str) -> list[Segment]:
     """Segments of one body: claims for structured summaries, sentences otherwise."""
-    if not body.strip():
+    body = _collapse(body)
+    if not body:
         return []
     return split_structured(body) if is_structured(body) else split_plain(body, language)
 
@@ -511,7 +539,7 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
             "language": language,
             "script": script,
             "body_format": "structured" if structured else ("plain" if body else "empty"),
-            "truncated": bool(not structured and TRUNCATION_RE.search(body)),
+            "truncated": bool(not structured and strip_truncation(body)[1]),
             "n_segments": len(segs),
             "file": first.file,
             "line": first.line,

@@ -1,0 +1,67 @@
+"""Hostile exports: ingest stays linear in the input's size, and never raises anything but
+:class:`xitu.corpus.ExportFormatError` (or ``FileNotFoundError`` for a missing folder)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xitu.corpus import build_corpus, parse_export
+
+HEAD = "Workflow\n稀土\nicon\nSearch documents\nA title\nSou Hu Cai Jing· 2025-10-09 11:39\n"
+
+
+def _cpu_seconds(body: str, repeats: int = 3) -> float:
+    """Best-of CPU time of parsing one export whose only body is ``body`` and splitting it."""
+    data = (HEAD + body + "\n").encode("utf-8")
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.process_time()
+        build_corpus([parse_export("x.txt", data=data)])
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def _growth(make, n: int = 2000, factor: int = 4) -> float:
+    """How much longer a body ``factor`` times larger takes: ~factor when linear, ~factor²
+    when quadratic. The fixed per-export cost only pulls the ratio down, never up."""
+    small, large = _cpu_seconds(make(n)), _cpu_seconds(make(factor * n))
+    return large / max(small, 1e-4)
+
+
+# Each shape made some pattern scan a run once per position in it (minutes for 200 KB).
+SHAPES = {
+    "run of spaces": lambda n: "Rare earths" + " " * n + "x",
+    "spaces in a structured body": lambda n: "Core Viewpoint - a" + " " * n + "b [1]",
+    "spaces then a citation": lambda n: "Core Viewpoint - China" + " " * n + "said [1]",
+    "run of ellipses": lambda n: "稀土" + "…" * n + " 中国",
+    "many Group headings before a bracket": lambda n: "Core Viewpoint - a " + "Group 1: x " * (n // 11) + "[",
+    "CJK with wrap spaces": lambda n: "中" + " 中" * (n // 2),
+    "punctuation": lambda n: "!?。…" * (n // 4),
+    "dashes": lambda n: "Core Viewpoint - a" + " -" * (n // 2),
+    "unclosed citations": lambda n: "Core Viewpoint - a " + "[1, " * (n // 4),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_ingest_time_grows_linearly(shape):
+    """Issue 12.2: 4× the input takes well under 16× (quadratic) the time."""
+    assert _growth(SHAPES[shape]) < 8, shape
+
+
+_UNITS = st.lists(st.sampled_from([" ", "   ", "\u3000", "…", "...", ".", "。", "中", "國", "Group 1: ", "[1", "]",
+                                   " - ", "-", "”", ":", "!", "a", "U.S.", "Core Viewpoint - ", "2025-12-01"]),
+                  min_size=1, max_size=4).map("".join)
+
+
+@settings(max_examples=12, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(["", "Core Viewpoint - ", "中国宣布。", "Group 2: Heading - "]), unit=_UNITS)
+def test_repeated_hostile_units_stay_linear(prefix, unit):
+    assert _growth(lambda n: prefix + unit * max(1, n // len(unit)) + " x [1]") < 8, (prefix, unit)
+
+
+def test_a_200kb_body_with_a_long_run_of_spaces_ingests_quickly():
+    body = "Core Viewpoint - China" + " " * 100_000 + "said [1] - " + "稀土 " * 30_000 + "…"
+    assert _cpu_seconds(body, repeats=1) < 5
