@@ -242,3 +242,59 @@ def test_body_ending_in_a_date_is_a_body_not_a_source_line(tmp_path):
         ("Only a date", "", "2025-10-11", "Another body ending 2025-10-11 10:00"),
     ]
     assert e.issues == []
+
+
+def _mixed(tmp_path, lines_and_encodings):
+    p = tmp_path / "mixed.txt"
+    p.write_bytes(b"".join(s.encode(enc) + b"\n" for s, enc in lines_and_encodings))
+    return p
+
+
+HEADER_LINES = [("Workflow", "utf-8"), ("稀土管控", "utf-8"), ("icon", "utf-8"), ("Search documents", "utf-8")]
+
+
+def test_utf8_file_with_one_gb18030_line_is_an_error_naming_the_line(tmp_path):
+    """Issue 12.3: no silent fallback to GB18030 for a whole file that is UTF-8 but one line
+    (decoded as GB18030 it gave "Sou Hu Cai Jing路" and "Gen猫ve")."""
+    utf8 = ["Workflow", "rare earths", "icon", "Search documents", "Talks in Geneva",
+            "Sou Hu Cai Jing· 2025-10-09 11:39", "Core Viewpoint - Talks in Genève [1]"]
+    p = _mixed(tmp_path, [(s, "utf-8") for s in utf8] + [
+        ("稀土新规出台", "gb18030"),  # line 8
+        ("Sou Hu Cai Jing· 2025-10-10 08:00", "utf-8"), ("Core Viewpoint - New rules [1]", "utf-8"),
+    ])
+    assert "Gen猫ve" in p.read_bytes().decode("gb18030")  # the whole file is valid GB18030
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.line == 8 and "mixed.txt:8:" in str(err.value)
+    assert "UTF-8" in str(err.value) and "mixed" in str(err.value)
+
+
+def test_gb18030_file_with_one_utf8_line_is_an_error_naming_that_line(tmp_path):
+    p = _mixed(tmp_path, [(s, "gb18030") for s, _ in HEADER_LINES] + [
+        ("中国稀土出口管制升级", "gb18030"), ("搜狐财经· 2025-10-09 11:39", "gb18030"),
+        ("中国宣布对稀土实施出口管制,美国表示将采取措施。", "gb18030"),
+        ("会谈在日内瓦举行", "utf-8"),  # line 8
+        ("搜狐财经· 2025-10-10 08:00", "gb18030"), ("欧盟表示关注供应链安全。", "gb18030"),
+    ])
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.line == 8 and "mixed" in str(err.value)
+
+
+def test_big5_file_is_not_guessed_as_gb18030(tmp_path):
+    """Big5 bytes are valid GB18030 too (as gibberish): two candidates fit, so refuse."""
+    p = tmp_path / "big5.txt"
+    p.write_bytes(make_export("稀土", [("中國稀土出口管制", "中央社· 2025-10-10 09:00",
+                                        "中國宣布對稀土實施出口管制。美國表示將採取報復措施。")]).encode("big5"))
+    with pytest.raises(ExportFormatError, match="Big5") as err:
+        parse_export(p)
+    assert "big5.txt:2:" in str(err.value)
+
+
+@pytest.mark.parametrize("encoding,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("utf-16", "utf-16")])
+def test_the_report_says_which_encoding_each_file_was_read_with(tmp_path, paths, encoding, expected):
+    text = (paths.raw / "000_5daa9991a6f03c11.txt").read_text(encoding="utf-8")
+    (tmp_path / "x.txt").write_bytes(text.encode(encoding))
+    c = ingest(tmp_path)
+    assert c.report.files[0]["encoding"] == expected
+    assert f"x.txt: read as {expected}" in c.report.summary()

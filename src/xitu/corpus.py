@@ -132,25 +132,84 @@ class ExportFile:
 # --------------------------------------------------------------------------- reading files
 
 
+LEGACY_ENCODINGS = ("gb18030", "big5")  # tried, strictly and whole-file, only when UTF-8 fails
+
+
+def _byte_lines(data: bytes) -> list[bytes]:
+    """Lines of raw bytes, split like :func:`split_lines` (CR and LF never occur inside a
+    multi-byte character in UTF-8, GB18030 or Big5, so line numbers agree with the text's)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_export(data: bytes, file: str | Path = "<bytes>") -> tuple[str, str]:
-    """Decode an export's bytes. Accepts UTF-8 (with or without BOM), UTF-16 with BOM and
-    GB18030; raises :class:`ExportFormatError` naming the line of the first bad byte."""
+    """Decode an export's bytes strictly and say how: ``utf-8``, ``utf-8-sig`` (with BOM),
+    ``utf-16`` (with BOM) or ``gb18030``.
+
+    UTF-8 is tried first. A file that is not UTF-8 as a whole is read as GB18030 only when
+    that is the *only* reading that fits: the whole file decodes as GB18030, it does not
+    also decode as Big5 (Big5 bytes are valid GB18030, as gibberish), and no line of it with
+    non-ASCII bytes is valid UTF-8 (a UTF-8 file with one GB18030 line also decodes as
+    GB18030, as "Sou Hu Cai Jing路" and "Gen猫ve"). Anything else raises
+    :class:`ExportFormatError` naming the first offending line: the file is to be re-saved
+    as UTF-8, never guessed.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].decode("utf-16", errors="replace").count("\n") + 1
+            raise ExportFormatError(file, line, "UTF-16 text (the file starts with a UTF-16 byte-order mark)",
+                                    f"undecodable bytes at offset {err.start}") from None
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise ExportFormatError(file, line, "UTF-16 text", "a NUL character: UTF-32 or a binary file?")
+        return text, "utf-16"
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ExportFormatError(file, line, "text (UTF-8 or GB18030)", "a NUL byte: binary file?")
     try:
         text = data.decode("utf-8-sig")
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError as utf8_err:
-        try:
-            return data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            line = data[: utf8_err.start].count(b"\n") + 1
+    except UnicodeDecodeError:
+        pass
+    lines = _byte_lines(data)
+    utf8_lines, other_lines = [], []
+    for n, b in enumerate(lines, 1):
+        if not b.isascii():
+            (utf8_lines if _decodes(b, "utf-8") else other_lines).append(n)
+    first_other = other_lines[0]  # exists: the file as a whole is not UTF-8
+
+    def shown(n: int, encoding: str | None = None) -> str:  # None: bytes, escaped
+        if encoding is None:
+            return lines[n - 1].decode("ascii", errors="backslashreplace").strip()
+        return lines[n - 1].decode(encoding, errors="replace").strip()
+
+    if utf8_lines:  # mixed: point at the odd one out
+        if len(utf8_lines) >= len(other_lines):
             raise ExportFormatError(
-                file, line, "UTF-8 or GB18030 text", f"undecodable byte at offset {utf8_err.start}"
-            ) from None
+                file, first_other, "UTF-8 text like the rest of the file (mixed encodings: save the file as UTF-8)",
+                f"a line that is not UTF-8 (shown as GB18030): {shown(first_other, 'gb18030')}")
+        raise ExportFormatError(
+            file, utf8_lines[0], "GB18030 text like the rest of the file (mixed encodings: save the file as UTF-8)",
+            f"a line in UTF-8: {shown(utf8_lines[0], 'utf-8')}")
+    fits = [enc for enc in LEGACY_ENCODINGS if _decodes(data, enc)]
+    if fits == ["gb18030"]:
+        return data.decode("gb18030"), "gb18030"
+    if fits:
+        raise ExportFormatError(
+            file, first_other, "UTF-8 or GB18030 text (the file reads as " + " and as ".join(
+                "GB18030" if e == "gb18030" else "Big5" for e in fits) + ": cannot tell which; save it as UTF-8)",
+            f"bytes {shown(first_other)}")
+    bad = next((n for n in other_lines if not _decodes(lines[n - 1], "gb18030")), first_other)
+    raise ExportFormatError(file, bad, "UTF-8 or GB18030 text", f"undecodable bytes: {shown(bad)}")
 
 
 def split_lines(text: str) -> list[str]:
@@ -434,6 +493,7 @@ class IngestReport:
             f"({c['merged_duplicates']} merged duplicates), {c['segments']} segments",
             f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}",
         ]
+        lines += [f"  {f['file']}: read as {f['encoding']}, {f['records']} article records" for f in self.files]
         lines += [f"  {n} × {r}" for r, n in c["by_reason"].items()]
         lines += [f"  {i.file}:{i.line}: {i.action}: {i.reason}" for i in self.issues]
         return "\n".join(lines)
