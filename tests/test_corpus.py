@@ -298,3 +298,43 @@ def test_the_report_says_which_encoding_each_file_was_read_with(tmp_path, paths,
     c = ingest(tmp_path)
     assert c.report.files[0]["encoding"] == expected
     assert f"x.txt: read as {expected}" in c.report.summary()
+
+
+EN_PROSE = ("The U.S. Commerce Department approved the deal. Exports approved by U.S. Commerce officials rose "
+            "3.5% in May. Lynas signed with Japan Australia Rare Earths B.V. (JARE). Trump called it a “total reset.” "
+            "Beijing (Reuters) said talks would resume! Did Dr. Smith agree? Mr. Li called the talks "
+            "“constructive” (Xinhua). The plan was approved by U.S. The EU objected. (See the rules.) Prices fell "
+            "by 0.5 percent, e.g. for neodymium. Shares of MP Materials Corp. rose 2.1%.")
+
+
+def test_english_sentences_respect_abbreviations_quotes_decimals_and_brackets():
+    """Issue 12.4: no break after "U.S." or "B.V." inside a sentence; closing quotes and
+    brackets stay with their sentence."""
+    assert [s.text for s in split_body(EN_PROSE, "en")] == [
+        "The U.S. Commerce Department approved the deal.",
+        "Exports approved by U.S. Commerce officials rose 3.5% in May.",
+        "Lynas signed with Japan Australia Rare Earths B.V. (JARE).",
+        "Trump called it a “total reset.”",
+        "Beijing (Reuters) said talks would resume!",
+        "Did Dr. Smith agree?",
+        "Mr. Li called the talks “constructive” (Xinhua).",
+        "The plan was approved by U.S.",
+        "The EU objected.",
+        "(See the rules.)",
+        "Prices fell by 0.5 percent, e.g. for neodymium.",
+        "Shares of MP Materials Corp. rose 2.1%.",
+    ]
+
+
+def test_chinese_sentences_keep_a_bracketed_source_with_the_sentence_before_it():
+    """Issue 12.4: "（Reuters）" after a full stop closes that sentence, not opens the next."""
+    zh = ("美国表示反对。（Reuters）中国商务部称,新规将于12月1日生效。他说:“这是正常的。”价格上涨3.5%。"
+          "（新华社）（一）出口管制范围扩大;中国（北京）宣布新规！")
+    assert [s.text for s in split_body(zh, "zh")] == [
+        "美国表示反对。（Reuters）",
+        "中国商务部称,新规将于12月1日生效。",
+        "他说:“这是正常的。”",
+        "价格上涨3.5%。（新华社）",
+        "（一）出口管制范围扩大;",
+        "中国（北京）宣布新规！",
+    ]

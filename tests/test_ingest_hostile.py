@@ -42,6 +42,9 @@ SHAPES = {
     "punctuation": lambda n: "!?。…" * (n // 4),
     "dashes": lambda n: "Core Viewpoint - a" + " -" * (n // 2),
     "unclosed citations": lambda n: "Core Viewpoint - a " + "[1, " * (n // 4),
+    "initialisms and abbreviations": lambda n: "Talks. " + "U.S. Dr. B.V. “A.” " * (n // 18) + "The end.",
+    "Chinese asides": lambda n: "中国宣布。" + "（Reuters）。" * (n // 11),
+    "opening brackets": lambda n: "It rose. " + "(" * n + "A",
 }
 
 

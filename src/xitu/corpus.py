@@ -62,7 +62,31 @@ CITATION_RE = re.compile(r"(?<!\s)\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<!\s)\s+([.,;:!?])")
 CLAIM_SPLIT_RE = re.compile(r"(?<!\s)\s+-\s+")
 ZH_SENTENCE_RE = re.compile(r".+?(?:[。!?！？;；…]+[”\"’」』）)]*|$)", re.S)
-EN_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“(])")
+# A short bracketed aside right after a Chinese full stop ("。（Reuters）", "。（新华社）") ends
+# that sentence; an enumerator ("（一）", "(2)") opens the next one.
+ZH_TRAILING_ASIDE_RE = re.compile(r"[（(][^（）()。!?！？;；]{1,40}[）)]")
+ZH_ENUMERATOR_RE = re.compile(r"[（(][一二三四五六七八九十\d]{1,3}[）)]")
+
+# English sentence ends: a run of . ! ? … (matched from its first character, so long runs stay
+# linear), closing quotes/brackets (kept with the sentence), one space (bodies are collapsed),
+# then maybe opening quotes/brackets and a capital letter or a Chinese character.
+EN_BOUNDARY_RE = re.compile(
+    r"(?<![.!?…])(?P<punct>[.!?…]+)(?P<close>[\"'”’)\]」』）]*) (?=[\"'“‘(\[（]*[A-Z\u4e00-\u9fff])"
+)
+EN_OPENERS = "\"'“‘([（"
+# A full stop after these never ends a sentence ("Dr. Smith", "e.g. for").
+EN_NEVER_FINAL = frozenset(
+    "mr mrs ms dr prof gen sen rep gov lt col sgt capt adm st mt ft vs e.g i.e cf fig approx".split())
+# After these (and initials/initialisms such as "F.", "U.S.", "B.V.") a full stop ends a
+# sentence only when a word that starts sentences follows ("… approved by U.S. The EU …").
+EN_USUALLY_NOT_FINAL = frozenset(
+    "inc corp co ltd plc bhd llc no nos jan feb mar apr jun jul aug sep sept oct nov dec etc al dept est".split())
+EN_INITIALISM_RE = re.compile(r"(?:[A-Za-z]\.)+")
+EN_SENTENCE_STARTERS = frozenset(
+    "The This That These Those It Its He She They We I In On At By For But However And A An As If When While "
+    "After Before Since Meanwhile Moreover Also There Such Some Many Most According Yet So Still Now Then Our "
+    "His Her Their What Why How Who Despite Although Though With Under Last Earlier Later Both Each Other "
+    "Another No Not Only Even Instead Further Furthermore Indeed Thus Therefore Overall".split())
 GROUP_AT_END_RE = re.compile(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$")
 HEADING_AT_END_RE = re.compile(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$")
 HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
@@ -400,13 +424,57 @@ def split_structured(body: str) -> list[Segment]:
     return out
 
 
+def _en_ends_sentence(text: str, m: re.Match) -> bool:
+    """Whether the candidate boundary ``m`` of :data:`EN_BOUNDARY_RE` ends a sentence."""
+    punct = m.group("punct")
+    if punct != "." or m.group("close"):  # ! ? … and "reset.” / rules.)" end a sentence
+        return True
+    word = text[text.rfind(" ", 0, m.start()) + 1: m.start()].lstrip(EN_OPENERS)
+    key = word.lower()
+    if key in EN_NEVER_FINAL:
+        return False
+    if key in EN_USUALLY_NOT_FINAL or EN_INITIALISM_RE.fullmatch(word + "."):
+        nxt = text[m.end(): m.end() + 40].lstrip(EN_OPENERS).split(" ", 1)[0]
+        return nxt.rstrip(",;:") in EN_SENTENCE_STARTERS
+    return True
+
+
+def split_english(text: str) -> list[str]:
+    """English sentences. A careful rule set rather than a library: the rule-based splitter
+    on PyPI (pySBD) has not been released since 2021 and has open catastrophic-backtracking
+    reports, and ingest must stay linear. Rules: a sentence ends at ``. ! ? …`` (plus any
+    closing quotes or brackets, which stay with it) before a capital letter, an opening
+    quote/bracket or a Chinese character; not after titles such as "Dr." or "e.g.", and after
+    initials, initialisms ("U.S.", "B.V.") and "Corp."/"Ltd."/months only when a word that
+    starts sentences ("The", "It", "However", …) follows. Digits never start a sentence, so
+    decimals and "No. 5" are safe. Linear in the text's length."""
+    out, start = [], 0
+    for m in EN_BOUNDARY_RE.finditer(text):
+        if _en_ends_sentence(text, m):
+            out.append(text[start: m.end("close")])
+            start = m.end()
+    out.append(text[start:])
+    return out
+
+
+def split_chinese(text: str) -> list[str]:
+    """Chinese sentences: up to 。!?！？;；… and any closing quotes/brackets; a short
+    bracketed aside right after the full stop ("。（Reuters）") stays with that sentence,
+    unless it is an enumerator such as "（一）"."""
+    parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(text)]
+    for i in range(1, len(parts)):
+        nxt = parts[i].lstrip()
+        m = ZH_TRAILING_ASIDE_RE.match(nxt)
+        if m and not ZH_ENUMERATOR_RE.fullmatch(m.group(0)) and parts[i - 1].rstrip()[-1:] in "。!?！？;；…”\"’」』）)":
+            parts[i - 1] += m.group(0)
+            parts[i] = nxt[m.end():]
+    return parts
+
+
 def split_plain(body: str, language: str) -> list[Segment]:
     """Split a plain body into sentences (Chinese punctuation for ``zh``, else English)."""
     body, _ = strip_truncation(_collapse(body))
-    if language == "zh":
-        parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(body)]
-    else:
-        parts = EN_SENTENCE_SPLIT_RE.split(body)
+    parts = split_chinese(body) if language == "zh" else split_english(body)
     out: list[Segment] = []
     for p in parts:
         if language == "zh":  # the exports wrap Chinese lines with a space: "中 国" → "中国"
