@@ -338,3 +338,31 @@ def test_chinese_sentences_keep_a_bracketed_source_with_the_sentence_before_it()
         "（一）出口管制范围扩大;",
         "中国（北京）宣布新规！",
     ]
+
+
+@pytest.mark.parametrize("body,lang,truncation", [
+    ("China banned exports. The EU protested and said the", "en", "mid-sentence"),
+    ("中国宣布新规。美国表示", "zh", "mid-sentence"),
+    ("Core Viewpoint - China tightened controls [1] - Prices rose by 20", "en", "mid-sentence"),
+    ("China banned exports. The EU protested ...", "en", "marked"),
+    ("中国宣布新规。美国表示……", "zh", "marked"),
+    ("China banned exports. Trump called it a “total reset.”", "en", ""),
+    ("China banned exports. Talks resume (Reuters).", "en", ""),
+    ("中国宣布新规。美国表示反对。（Reuters）", "zh", ""),
+    ("Core Viewpoint - China tightened controls [1] - Prices rose by 20% [2]", "en", ""),
+])
+def test_a_body_cut_mid_sentence_is_flagged_and_reported_not_dropped(tmp_path, body, lang, truncation):
+    """Issue 12.5: "..."/"…" is the export's own mark; a body that stops mid-sentence (or a
+    summary whose last claim lacks its citation) is flagged on the article and counted."""
+    (tmp_path / "t.txt").write_text(make_export("q", [("标题", "X· 2025-01-01 10:00", body)]), encoding="utf-8")
+    c = ingest(tmp_path)
+    art = c.articles.iloc[0]
+    assert art["truncation"] == truncation and art["truncated"] == bool(truncation)
+    assert art["body"] == body and art["n_segments"] == len(c.segments) >= 2  # nothing dropped
+    cut = [i for i in c.report.issues if "mid-sentence" in i.reason]
+    if truncation == "mid-sentence":
+        assert [(i.file, i.line, i.action) for i in cut] == [("t.txt", 7, "kept")]
+        assert sum(n for r, n in c.report.counts()["by_reason"].items() if "mid-sentence" in r) == 1
+        assert c.report.counts()["truncated_bodies"] == {"marked": 0, "mid-sentence": 1}
+    else:
+        assert cut == []

@@ -89,6 +89,9 @@ EN_SENTENCE_STARTERS = frozenset(
     "Another No Not Only Even Instead Further Furthermore Indeed Thus Therefore Overall".split())
 GROUP_AT_END_RE = re.compile(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$")
 HEADING_AT_END_RE = re.compile(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$")
+SENTENCE_END_CHARS = ".!?。！？…;；"
+CLOSING_CHARS = "\"'”’)]」』）"
+TRAILING_ASIDE_RE = re.compile(r"[（(][^（）()]{0,40}[）)]$")
 HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -485,6 +488,29 @@ def split_plain(body: str, language: str) -> list[Segment]:
     return out
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether a segment ends like a finished sentence: with ``. ! ? 。 ！ ？ … ; ；``, maybe
+    followed by closing quotes/brackets or a short bracketed aside ("。（Reuters）")."""
+    t = text.rstrip()
+    m = TRAILING_ASIDE_RE.search(t[-44:])  # bounded: constant time whatever the length
+    if m and len(m.group(0)) < len(t):
+        t = t[: len(t) - len(m.group(0))].rstrip()
+    return t.rstrip(CLOSING_CHARS)[-1:] in tuple(SENTENCE_END_CHARS)
+
+
+def truncation_of(body: str, segments: list[Segment]) -> str:
+    """How a body is cut: ``"marked"`` (the export's own ``...``/``…``), ``"mid-sentence"``
+    (a plain body whose last sentence has no closing punctuation, or a structured summary
+    whose last claim has no citation marker, which every complete claim has), or ``""``."""
+    if not body.strip() or not segments:
+        return ""
+    if not is_structured(body):
+        if strip_truncation(body)[1]:
+            return "marked"
+        return "" if ends_sentence(segments[-1].text) else "mid-sentence"
+    return "" if segments[-1].citations else "mid-sentence"
+
+
 def split_body(body: str, language: str) -> list[Segment]:
     """Segments of one body: claims for structured summaries, sentences otherwise."""
     body = _collapse(body)
@@ -534,6 +560,7 @@ class IngestReport:
     n_articles: int
     n_segments: int
     merged: int  # records merged into an article found by another query/export
+    truncated: dict = field(default_factory=lambda: {"marked": 0, "mid-sentence": 0})
 
     def counts(self) -> dict:
         skipped = [i for i in self.issues if i.action == "skipped"]
@@ -550,6 +577,7 @@ class IngestReport:
             "segments": self.n_segments,
             "kept_with_issue": len(kept),
             "skipped_lines": len(skipped),
+            "truncated_bodies": dict(self.truncated),
             "by_reason": dict(sorted(reasons.items())),
         }
 
@@ -560,6 +588,8 @@ class IngestReport:
             f"read {c['files']} export(s): {c['records']} article records → {c['articles']} articles "
             f"({c['merged_duplicates']} merged duplicates), {c['segments']} segments",
             f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}",
+            f"truncated bodies: {c['truncated_bodies']['marked']} marked by the export (...), "
+            f"{c['truncated_bodies']['mid-sentence']} cut mid-sentence",
         ]
         lines += [f"  {f['file']}: read as {f['encoding']}, {f['records']} article records" for f in self.files]
         lines += [f"  {n} × {r}" for r, n in c["by_reason"].items()]
@@ -599,7 +629,7 @@ def parse_published(published: Iterable[str]) -> pd.Series:
 
 ARTICLE_COLUMNS = [
     "article_id", "published", "source", "title", "queries", "language", "script",
-    "body_format", "truncated", "n_segments", "file", "line", "occurrences", "body",
+    "body_format", "truncated", "truncation", "n_segments", "file", "line", "occurrences", "body",
 ]
 SEGMENT_COLUMNS = [
     "segment_id", "article_id", "position", "section", "heading", "text", "citations",
@@ -640,6 +670,12 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
         script = detect_script(body or first.title)
         segs = split_body(body, language)
         structured = is_structured(body)
+        truncation = truncation_of(body, segs)
+        if truncation == "mid-sentence":
+            rec = next(r for r in recs if r.body == body)
+            issues.append(Issue(rec.file, rec.lines[-1], "kept",
+                                "body ends mid-sentence (no closing punctuation, or a last claim without its "
+                                "citation): cut by the export?", "…" + body[-79:] if len(body) > 80 else body))
         seen: dict[str, int] = {}
         for s in segs:
             k = _key(s.text)
@@ -667,7 +703,8 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
             "language": language,
             "script": script,
             "body_format": "structured" if structured else ("plain" if body else "empty"),
-            "truncated": bool(not structured and strip_truncation(body)[1]),
+            "truncated": bool(truncation),
+            "truncation": truncation,
             "n_segments": len(segs),
             "file": first.file,
             "line": first.line,
@@ -698,6 +735,7 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
         n_articles=len(articles),
         n_segments=len(segments),
         merged=n_records - len(articles),
+        truncated={k: int((articles["truncation"] == k).sum()) for k in ("marked", "mid-sentence")},
     )
     return Corpus(articles, segments, report)
 
