@@ -366,3 +366,76 @@ def test_a_body_cut_mid_sentence_is_flagged_and_reported_not_dropped(tmp_path, b
         assert c.report.counts()["truncated_bodies"] == {"marked": 0, "mid-sentence": 1}
     else:
         assert cut == []
+
+
+# --------------------------------------------------------------------------- writing the tables
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_failure_while_writing_leaves_the_complete_old_tables(tmp_path, seed_corpus, monkeypatch):
+    """Issue 12.6: all tables or none. The 2nd table's writer fails: the folder still holds
+    the complete old set (and other files in it, e.g. a notebook's output), no leftovers."""
+    import pandas as pd
+
+    out = tmp_path / "processed"
+    write_processed(seed_corpus, out)
+    (out / "topic_assignments.csv").write_text("segment_id,topic\n", encoding="utf-8")
+    before = _snapshot(out)
+    real, calls = pd.DataFrame.to_csv, []
+
+    def failing(self, *args, **kw):  # the 2nd table fails while it is written
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
+    changed = type(seed_corpus)(seed_corpus.articles.head(3), seed_corpus.segments.head(5), seed_corpus.report)
+    with pytest.raises(OSError, match="No space left"):
+        write_processed(changed, out)
+    assert len(calls) == 2
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]  # no staging folder left
+
+
+def test_tables_are_replaced_together_and_other_files_kept(tmp_path, seed_corpus):
+    out = tmp_path / "processed"
+    write_processed(seed_corpus, out)
+    (out / "topic_assignments.csv").write_text("segment_id,topic\n", encoding="utf-8")
+    small = type(seed_corpus)(seed_corpus.articles.head(3), seed_corpus.segments.head(5), seed_corpus.report)
+    paths = write_processed(small, out)
+    assert [p.name for p in paths] == ["articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json"]
+    arts, segs = read_processed(out)
+    assert len(arts) == 3 and len(segs) == 5
+    assert (out / "topic_assignments.csv").read_text(encoding="utf-8") == "segment_id,topic\n"
+
+
+def test_an_unwritable_output_location_is_an_oserror_and_changes_nothing(tmp_path, seed_corpus):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError):
+        write_processed(seed_corpus, blocker / "processed")
+    assert blocker.read_text() == "not a folder" and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_csv_exports_are_excel_safe_and_read_back_unchanged(tmp_path, seed_corpus):
+    """Cells a spreadsheet would run as formulas get a leading ' in the CSV; read_processed
+    restores the exact text, also for text that itself starts with a quote."""
+    arts = seed_corpus.articles.head(4).copy()
+    tricky = ["=SUM(A1:A9)", "-10% for magnets", "'=already quoted", "@mention +1"]
+    arts["title"] = tricky
+    segs = seed_corpus.segments.head(4).copy()
+    segs["text"] = ["+86 10 6512", "-", "''-double", "plain text"]
+    write_processed(type(seed_corpus)(arts, segs, seed_corpus.report), tmp_path)
+    raw = (tmp_path / "articles.csv").read_text(encoding="utf-8-sig")
+    assert "'=SUM(A1:A9)" in raw and "'-10% for magnets" in raw and "''=already quoted" in raw
+    assert "\n=" not in raw and ",=" not in raw and ",-10%" not in raw
+    assert (tmp_path / "articles.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese
+    back_arts, back_segs = read_processed(tmp_path)
+    assert list(back_arts["title"]) == tricky
+    assert list(back_segs["text"]) == ["+86 10 6512", "-", "''-double", "plain text"]
+    assert back_arts["line"].dtype.kind == "i" and back_arts["truncated"].dtype == bool
+    assert list(back_segs["segment_id"]) == list(segs["segment_id"])

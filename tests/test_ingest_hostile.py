@@ -68,3 +68,48 @@ def test_repeated_hostile_units_stay_linear(prefix, unit):
 def test_a_200kb_body_with_a_long_run_of_spaces_ingests_quickly():
     body = "Core Viewpoint - China" + " " * 100_000 + "said [1] - " + "稀土 " * 30_000 + "…"
     assert _cpu_seconds(body, repeats=1) < 5
+
+
+# --------------------------------------------------------------------------- kill -9 while writing
+
+KILLED_WRITER = """
+import sys, time
+import pandas as pd
+from xitu.corpus import ingest, write_processed
+real, calls = pd.DataFrame.to_csv, []
+def slow(self, *args, **kw):  # killed right after the 2nd table is written
+    calls.append(1)
+    result = real(self, *args, **kw)
+    if len(calls) == 2:
+        print("second table written", flush=True)
+        time.sleep(120)
+    return result
+pd.DataFrame.to_csv = slow
+write_processed(ingest(sys.argv[1]), sys.argv[2])
+"""
+
+
+def test_kill_9_while_writing_leaves_the_complete_old_tables(tmp_path, paths, seed_corpus):
+    """Issue 12.6: killed after two of the tables were written, the folder is the old one."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from xitu.corpus import write_processed
+
+    out = tmp_path / "processed"
+    write_processed(seed_corpus, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(paths.raw / "004_c73b6274a546cfca.txt", raw)  # a different, smaller corpus
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(raw), str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "second table written", proc.stderr.read()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

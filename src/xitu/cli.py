@@ -17,11 +17,28 @@ from xitu.paths import Paths
 
 
 def _cmd_ingest(args) -> int:
-    from xitu.corpus import ingest, write_processed
+    """Parse the exports, write the tables all-or-nothing, print the report. Foreseeable
+    failures (a malformed export, a missing or unreadable raw folder, an unwritable output
+    folder) are one line on stderr and exit code 2, never a traceback."""
+    from xitu.corpus import ExportFormatError, ingest, write_processed
 
     paths = Paths.default()
-    corpus = ingest(args.raw or paths.raw)
-    written = write_processed(corpus, args.out or paths.processed)
+    raw, out = args.raw or paths.raw, args.out or paths.processed
+    try:
+        corpus = ingest(raw)
+    except (ExportFormatError, FileNotFoundError, NotADirectoryError) as e:
+        print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"xitu: error: cannot read the exports in {raw}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    try:
+        written = write_processed(corpus, out)
+    except OSError as e:
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"xitu: error: cannot write the tables to {out}: {e.strerror or e}{where}; nothing was changed there",
+              file=sys.stderr)
+        return 2
     print(corpus.report.summary())
     for p in written:
         print(f"wrote {p}")

@@ -37,6 +37,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from xitu.io import write_csv
 from xitu.text import WRAP_SPACE_RE, detect_language, detect_script
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
@@ -749,30 +750,102 @@ def ingest(raw_dir: str | Path | None = None) -> Corpus:
     return build_corpus(parse_export(p) for p in export_files(raw_dir))
 
 
+PROCESSED_TABLES = ("articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json")
+_FORMULA_START_RE = re.compile(r"^'*[=+\-@\t\r]")  # what excel_safe (with the step below) quotes
+_QUOTED_FORMULA_RE = re.compile(r"^'+[=+\-@\t\r]")  # what read_processed unquotes
+
+
+def _quote_quoted(table: pd.DataFrame) -> pd.DataFrame:
+    """Give a text cell that already starts with quotes before a formula character
+    (``'=x``) one more quote, so that the excel-safe quoting can be undone exactly: after
+    this and :func:`xitu.io.excel_safe`, a cell gains a leading ``'`` iff it matches
+    ``'*[=+-@\\t\\r]``, and :func:`read_processed` removes one iff it matches
+    ``'+[=+-@\\t\\r]``."""
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith("'")
+                                    and _FORMULA_START_RE.match(v) else v)
+    return out
+
+
+def _unquote(value: str) -> str:
+    return value[1:] if _QUOTED_FORMULA_RE.match(value) else value
+
+
 def write_processed(corpus: Corpus, out_dir: str | Path) -> list[Path]:
     """Write ``articles.csv``, ``segments.csv``, ``ingest_issues.csv`` and
-    ``ingest_report.json`` (UTF-8 with BOM for the CSVs, so spreadsheet programs show the
-    Chinese text) and return their paths."""
+    ``ingest_report.json`` into ``out_dir`` all-or-nothing, and return their paths.
+
+    The tables are written into a staging folder beside ``out_dir`` (with a copy of any other
+    file already in ``out_dir``, e.g. a notebook's output), which then replaces ``out_dir``
+    (:func:`xitu.io.atomic_replace_dir`). A failure or a kill at any point leaves the
+    complete old folder (or, killed between the two renames of the swap, the complete old
+    folder beside it as ``.<name>.old``), never a mixture. Raises ``OSError`` (read-only or
+    missing location, disk full) with ``out_dir`` unchanged and the staging folder removed.
+
+    The CSVs are UTF-8 with a byte-order mark (so Excel shows the Chinese) and excel-safe: a
+    text cell that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or
+    a carriage return) gets a leading ``'``, as does one that already starts with quotes
+    before such a character. Read them back with :func:`read_processed`, which undoes exactly
+    that; ``pandas.read_csv`` alone would keep the quotes.
+    """
+    import shutil
+    import tempfile
+
+    from xitu.io import atomic_replace_dir, atomic_write_text
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in (("articles", corpus.articles), ("segments", corpus.segments)):
-        p = out_dir / f"{name}.csv"
-        df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
-        paths.append(p)
-    p = out_dir / "ingest_issues.csv"
-    pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"]).to_csv(
-        p, index=False, encoding="utf-8-sig", lineterminator="\n"
-    )
-    paths.append(p)
-    p = out_dir / "ingest_report.json"
-    p.write_text(json.dumps({"counts": corpus.report.counts(), "files": corpus.report.files}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    paths.append(p)
-    return paths
+    if out_dir.is_symlink():  # swap the folder it points to, keep the link
+        out_dir = out_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir} is not a folder")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        if out_dir.is_dir():  # keep what others wrote there
+            for p in out_dir.iterdir():
+                if p.name in PROCESSED_TABLES:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.copytree(p, staging / p.name, symlinks=True)
+                else:
+                    shutil.copy2(p, staging / p.name, follow_symlinks=False)
+        issues = pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"])
+        for name, df in zip(PROCESSED_TABLES, (corpus.articles, corpus.segments, issues)):
+            write_csv(_quote_quoted(df), staging / name, safe=True, bom=True, float_format=None)
+        report = {"counts": corpus.report.counts(), "files": corpus.report.files}
+        atomic_write_text(staging / PROCESSED_TABLES[3], json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        if out_dir.is_dir():  # mkdtemp makes it 0700; keep the old folder's mode
+            shutil.copymode(out_dir, staging)
+        else:
+            staging.chmod(0o755)
+        atomic_replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out_dir / name for name in PROCESSED_TABLES]
+
+
+_NUMERIC_COLUMNS = {"line": int, "n_segments": int, "position": int, "n_chars": int}
+_BOOL_COLUMNS = ("truncated",)
 
 
 def read_processed(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the articles and segments tables written by :func:`write_processed`."""
+    """Read the articles and segments tables written by :func:`write_processed`, with the
+    exact text of every cell: the excel-safe ``'`` before a formula-like cell is removed
+    (see :func:`write_processed`), text columns stay text ("2025" is not a number), counts
+    are integers and ``truncated`` is boolean."""
     folder = Path(folder)
-    kw = dict(encoding="utf-8-sig", keep_default_na=False, dtype={"citations": str, "published": str})
-    return pd.read_csv(folder / "articles.csv", **kw), pd.read_csv(folder / "segments.csv", **kw)
+    out = []
+    for name in PROCESSED_TABLES[:2]:
+        df = pd.read_csv(folder / name, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+        for col in df.columns:
+            if col in _NUMERIC_COLUMNS:
+                df[col] = df[col].astype(int)
+            elif col in _BOOL_COLUMNS:
+                df[col] = df[col].map({"True": True, "False": False}).astype(bool)
+            else:
+                df[col] = df[col].map(_unquote)
+        out.append(df)
+    return out[0], out[1]
