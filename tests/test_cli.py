@@ -104,3 +104,28 @@ def test_excel_safe_segments_csv_reads_back_with_read_processed(paths, tmp_path)
     assert _xitu("ingest", "--raw", str(paths.raw), "--out", str(out), cwd=tmp_path, env_root=paths.root).returncode == 0
     arts, segs = read_processed(out)
     assert len(segs) == 380 and len(arts) == 36
+
+
+def test_raw_path_that_is_a_file_is_one_line_and_exit_2(paths, tmp_path):
+    r = _xitu("ingest", "--raw", str(paths.raw / "004_c73b6274a546cfca.txt"), "--out", str(tmp_path / "out"), cwd=tmp_path, env_root=paths.root)
+    assert "is not a folder" in _one_line_error(r)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_where_a_table_is_expected_is_one_line_and_exit_2(paths, tmp_path):
+    out = tmp_path / "processed"
+    (out / "segments.csv").mkdir(parents=True)
+    (out / "segments.csv" / "mine.txt").write_text("keep me")
+    r = _xitu("ingest", "--raw", str(paths.raw), "--out", str(out), cwd=tmp_path, env_root=paths.root)
+    assert "segments.csv is a folder" in _one_line_error(r)
+    assert (out / "segments.csv" / "mine.txt").read_text() == "keep me"
+
+
+def test_a_symlink_to_a_system_file_is_skipped_unread(paths, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(paths.raw / "004_c73b6274a546cfca.txt", raw)
+    os.symlink("/etc/passwd", raw / "passwd.txt")
+    r = _xitu("ingest", "--raw", str(raw), "--out", str(tmp_path / "out"), cwd=tmp_path, env_root=paths.root)
+    assert r.returncode == 0, r.stderr
+    assert "passwd.txt: skipped: a link that leaves the project" in r.stdout and "root:" not in r.stdout + r.stderr

@@ -30,7 +30,7 @@ def _cmd_ingest(args) -> int:
         print(f"xitu: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"xitu: error: cannot read the exports in {raw}: {e.strerror or e}", file=sys.stderr)
+        print(f"xitu: error: cannot read {e.filename or raw}: {e.strerror or e}", file=sys.stderr)
         return 2
     try:
         written = write_processed(corpus, out)

@@ -96,17 +96,26 @@ TRAILING_ASIDE_RE = re.compile(r"[（(][^（）()]{0,40}[）)]$")
 HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
+EXCERPT_CHARS = 80  # the most of a file's line that a message or the report shows
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was when cut."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 class ExportFormatError(ValueError):
-    """An export cannot be read at all. Carries the file, the line and what was expected."""
+    """An export cannot be read at all. Carries the file, the line and what was expected;
+    ``found`` is at most a short excerpt of the line (:data:`EXCERPT_CHARS`)."""
 
     def __init__(self, file: str | Path, line: int, expected: str, found: str | None = None):
         self.file = str(file)
         self.line = line
         self.expected = expected
-        self.found = found
+        self.found = None if found is None else excerpt(found)
         msg = f"{self.file}:{line}: expected {expected}"
-        if found is not None:
-            msg += f", found {found!r}"
+        if self.found is not None:
+            msg += f", found {self.found!r}"
         super().__init__(msg)
 
 
@@ -562,6 +571,7 @@ class IngestReport:
     n_segments: int
     merged: int  # records merged into an article found by another query/export
     truncated: dict = field(default_factory=lambda: {"marked": 0, "mid-sentence": 0})
+    skipped_files: list[dict] = field(default_factory=list)  # entries of the raw folder not read
 
     def counts(self) -> dict:
         skipped = [i for i in self.issues if i.action == "skipped"]
@@ -578,6 +588,7 @@ class IngestReport:
             "segments": self.n_segments,
             "kept_with_issue": len(kept),
             "skipped_lines": len(skipped),
+            "skipped_files": len(self.skipped_files),
             "truncated_bodies": dict(self.truncated),
             "by_reason": dict(sorted(reasons.items())),
         }
@@ -588,11 +599,13 @@ class IngestReport:
         lines = [
             f"read {c['files']} export(s): {c['records']} article records → {c['articles']} articles "
             f"({c['merged_duplicates']} merged duplicates), {c['segments']} segments",
-            f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}",
+            f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}; "
+            f"skipped files: {c['skipped_files']}",
             f"truncated bodies: {c['truncated_bodies']['marked']} marked by the export (...), "
             f"{c['truncated_bodies']['mid-sentence']} cut mid-sentence",
         ]
         lines += [f"  {f['file']}: read as {f['encoding']}, {f['records']} article records" for f in self.files]
+        lines += [f"  {f['file']}: skipped: {f['reason']}" for f in self.skipped_files]
         lines += [f"  {n} × {r}" for r, n in c["by_reason"].items()]
         lines += [f"  {i.file}:{i.line}: {i.action}: {i.reason}" for i in self.issues]
         return "\n".join(lines)
@@ -638,19 +651,59 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def export_files(raw_dir: str | Path) -> list[Path]:
-    """The exports in ``raw_dir``: every ``*.txt``, sorted by name."""
+def _project_root(folder: Path) -> Path | None:
+    for p in (folder, *folder.parents):
+        if (p / "pyproject.toml").is_file() and (p / "data").is_dir():
+            return p
+    return None
+
+
+def scan_raw(raw_dir: str | Path) -> tuple[list[Path], list[dict]]:
+    """The exports in ``raw_dir`` (every ``*.txt`` file, sorted by name) and the entries
+    passed over, each ``{"file", "reason"}``: other files, folders, hidden files, links that
+    lead nowhere, and links that leave the project (the nearest parent of ``raw_dir`` with
+    ``pyproject.toml`` and ``data/``, else ``raw_dir`` itself), which are never read."""
     raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
+    if not raw_dir.exists():
         raise FileNotFoundError(f"no raw data folder at {raw_dir}")
-    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+    if not raw_dir.is_dir():
+        raise NotADirectoryError(f"{raw_dir} is not a folder (expected the folder of .txt exports)")
+    home = raw_dir.resolve()
+    boundary = _project_root(home) or home
+    files, skipped = [], []
+    for p in sorted(raw_dir.iterdir()):
+        reason = ""
+        if p.name.startswith("."):
+            reason = "a hidden file"
+        elif p.is_symlink() and not p.exists():
+            reason = "a link that leads nowhere (dangling)"
+        elif p.is_symlink() and not p.resolve().is_relative_to(boundary):
+            reason = f"a link that leaves the project ({boundary}); not read"
+        elif p.is_dir():
+            reason = "a folder (exports are .txt files directly in the raw folder)"
+        elif p.suffix.lower() != ".txt":
+            reason = "not a .txt export"
+        elif not p.is_file():
+            reason = "not a regular file"
+        if reason:
+            skipped.append({"file": p.name, "reason": reason})
+        else:
+            files.append(p)
     if not files:
-        raise FileNotFoundError(f"{raw_dir} holds no .txt exports")
-    return files
+        others = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:3])
+        more = f" (passed over: {excerpt(others, 200)})" if others else ""
+        raise FileNotFoundError(f"{raw_dir} holds no .txt exports{more}")
+    return files, skipped
 
 
-def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
-    """Merge raw articles across exports into articles and segments tables."""
+def export_files(raw_dir: str | Path) -> list[Path]:
+    """The exports in ``raw_dir``: every ``*.txt`` file, sorted by name (see :func:`scan_raw`)."""
+    return scan_raw(raw_dir)[0]
+
+
+def build_corpus(exports: Iterable[ExportFile], skipped_files: Iterable[dict] = ()) -> Corpus:
+    """Merge raw articles across exports into articles and segments tables.
+    ``skipped_files`` (from :func:`scan_raw`) go into the report."""
     exports = list(exports)
     issues: list[Issue] = [i for e in exports for i in e.issues]
     groups: dict[str, list[RawArticle]] = {}
@@ -737,6 +790,7 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
         n_segments=len(segments),
         merged=n_records - len(articles),
         truncated={k: int((articles["truncation"] == k).sum()) for k in ("marked", "mid-sentence")},
+        skipped_files=list(skipped_files),
     )
     return Corpus(articles, segments, report)
 
@@ -747,7 +801,8 @@ def ingest(raw_dir: str | Path | None = None) -> Corpus:
         from xitu.paths import Paths
 
         raw_dir = Paths.default().raw
-    return build_corpus(parse_export(p) for p in export_files(raw_dir))
+    files, skipped = scan_raw(raw_dir)
+    return build_corpus((parse_export(p) for p in files), skipped)
 
 
 PROCESSED_TABLES = ("articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json")
@@ -799,7 +854,11 @@ def write_processed(corpus: Corpus, out_dir: str | Path) -> list[Path]:
     if out_dir.is_symlink():  # swap the folder it points to, keep the link
         out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir} is not a folder")
+        raise NotADirectoryError(20, "not a folder", str(out_dir))
+    for name in PROCESSED_TABLES:
+        if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+            raise IsADirectoryError(21, f"{name} is a folder where the table is to be written; move it away",
+                                    str(out_dir / name))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
@@ -814,7 +873,8 @@ def write_processed(corpus: Corpus, out_dir: str | Path) -> list[Path]:
         issues = pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"])
         for name, df in zip(PROCESSED_TABLES, (corpus.articles, corpus.segments, issues)):
             write_csv(_quote_quoted(df), staging / name, safe=True, bom=True, float_format=None)
-        report = {"counts": corpus.report.counts(), "files": corpus.report.files}
+        report = {"counts": corpus.report.counts(), "files": corpus.report.files,
+                  "skipped_files": corpus.report.skipped_files}
         atomic_write_text(staging / PROCESSED_TABLES[3], json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         if out_dir.is_dir():  # mkdtemp makes it 0700; keep the old folder's mode
             shutil.copymode(out_dir, staging)
