@@ -21,7 +21,11 @@ article's id plus a hash of the segment's text. An article found by several quer
 or several exports) is one article that lists all of them.
 
 Nothing is dropped silently: every non-blank line of every export is either used or reported
-in :class:`IngestReport` with its file, line and the reason.
+in :class:`IngestReport` with its file, line and the reason, and every entry of the raw folder
+that is not read as an export (other files, folders, links leaving the project) is listed
+there too. The report also says which encoding each file was read with (decoding is strict:
+:func:`decode_export`) and which bodies are truncated. Ingest is linear in the input's size,
+and :func:`write_processed` writes its tables all-or-nothing.
 """
 
 from __future__ import annotations
