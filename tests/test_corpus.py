@@ -220,3 +220,222 @@ def test_mangled_exports_never_lose_a_line(tmp_path, body, crlf, bom, header_ok,
     c = build_corpus([e])
     assert c.report.n_records == len(e.articles)
     assert c.articles["n_segments"].sum() == len(c.segments)
+
+
+# --------------------------------------------------------------------------- issue 12: ingest fixes
+
+
+def test_body_ending_in_a_date_is_a_body_not_a_source_line(tmp_path):
+    """Issue 12.1: only "source· date [time]" (or a bare date) is a source/date line."""
+    body_en = "China said the new rules will take effect on 2025-12-01"
+    body_zh = "商务部表示新规将于 2025-12-01"
+    text = make_export("q", [
+        ("New rules", "Sou Hu Cai Jing· 2025-10-09 11:39", body_en),
+        ("新规", "Sou Hu Cai Jing· 2025-10-10 08:00", body_zh),
+        ("Only a date", "2025-10-11", "Another body ending 2025-10-11 10:00"),
+    ])
+    (tmp_path / "d.txt").write_text(text, encoding="utf-8")
+    e = parse_export(tmp_path / "d.txt")
+    assert [(a.title, a.source, a.published, a.body) for a in e.articles] == [
+        ("New rules", "Sou Hu Cai Jing", "2025-10-09 11:39", body_en),
+        ("新规", "Sou Hu Cai Jing", "2025-10-10 08:00", body_zh),
+        ("Only a date", "", "2025-10-11", "Another body ending 2025-10-11 10:00"),
+    ]
+    assert e.issues == []
+
+
+def _mixed(tmp_path, lines_and_encodings):
+    p = tmp_path / "mixed.txt"
+    p.write_bytes(b"".join(s.encode(enc) + b"\n" for s, enc in lines_and_encodings))
+    return p
+
+
+HEADER_LINES = [("Workflow", "utf-8"), ("稀土管控", "utf-8"), ("icon", "utf-8"), ("Search documents", "utf-8")]
+
+
+def test_utf8_file_with_one_gb18030_line_is_an_error_naming_the_line(tmp_path):
+    """Issue 12.3: no silent fallback to GB18030 for a whole file that is UTF-8 but one line
+    (decoded as GB18030 it gave "Sou Hu Cai Jing路" and "Gen猫ve")."""
+    utf8 = ["Workflow", "rare earths", "icon", "Search documents", "Talks in Geneva",
+            "Sou Hu Cai Jing· 2025-10-09 11:39", "Core Viewpoint - Talks in Genève [1]"]
+    p = _mixed(tmp_path, [(s, "utf-8") for s in utf8] + [
+        ("稀土新规出台", "gb18030"),  # line 8
+        ("Sou Hu Cai Jing· 2025-10-10 08:00", "utf-8"), ("Core Viewpoint - New rules [1]", "utf-8"),
+    ])
+    assert "Gen猫ve" in p.read_bytes().decode("gb18030")  # the whole file is valid GB18030
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.line == 8 and "mixed.txt:8:" in str(err.value)
+    assert "UTF-8" in str(err.value) and "mixed" in str(err.value)
+
+
+def test_gb18030_file_with_one_utf8_line_is_an_error_naming_that_line(tmp_path):
+    p = _mixed(tmp_path, [(s, "gb18030") for s, _ in HEADER_LINES] + [
+        ("中国稀土出口管制升级", "gb18030"), ("搜狐财经· 2025-10-09 11:39", "gb18030"),
+        ("中国宣布对稀土实施出口管制,美国表示将采取措施。", "gb18030"),
+        ("会谈在日内瓦举行", "utf-8"),  # line 8
+        ("搜狐财经· 2025-10-10 08:00", "gb18030"), ("欧盟表示关注供应链安全。", "gb18030"),
+    ])
+    with pytest.raises(ExportFormatError) as err:
+        parse_export(p)
+    assert err.value.line == 8 and "mixed" in str(err.value)
+
+
+def test_big5_file_is_not_guessed_as_gb18030(tmp_path):
+    """Big5 bytes are valid GB18030 too (as gibberish): two candidates fit, so refuse."""
+    p = tmp_path / "big5.txt"
+    p.write_bytes(make_export("稀土", [("中國稀土出口管制", "中央社· 2025-10-10 09:00",
+                                        "中國宣布對稀土實施出口管制。美國表示將採取報復措施。")]).encode("big5"))
+    with pytest.raises(ExportFormatError, match="Big5") as err:
+        parse_export(p)
+    assert "big5.txt:2:" in str(err.value)
+
+
+@pytest.mark.parametrize("encoding,expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("utf-16", "utf-16")])
+def test_the_report_says_which_encoding_each_file_was_read_with(tmp_path, paths, encoding, expected):
+    text = (paths.raw / "000_5daa9991a6f03c11.txt").read_text(encoding="utf-8")
+    (tmp_path / "x.txt").write_bytes(text.encode(encoding))
+    c = ingest(tmp_path)
+    assert c.report.files[0]["encoding"] == expected
+    assert f"x.txt: read as {expected}" in c.report.summary()
+
+
+EN_PROSE = ("The U.S. Commerce Department approved the deal. Exports approved by U.S. Commerce officials rose "
+            "3.5% in May. Lynas signed with Japan Australia Rare Earths B.V. (JARE). Trump called it a “total reset.” "
+            "Beijing (Reuters) said talks would resume! Did Dr. Smith agree? Mr. Li called the talks "
+            "“constructive” (Xinhua). The plan was approved by U.S. The EU objected. (See the rules.) Prices fell "
+            "by 0.5 percent, e.g. for neodymium. Shares of MP Materials Corp. rose 2.1%.")
+
+
+def test_english_sentences_respect_abbreviations_quotes_decimals_and_brackets():
+    """Issue 12.4: no break after "U.S." or "B.V." inside a sentence; closing quotes and
+    brackets stay with their sentence."""
+    assert [s.text for s in split_body(EN_PROSE, "en")] == [
+        "The U.S. Commerce Department approved the deal.",
+        "Exports approved by U.S. Commerce officials rose 3.5% in May.",
+        "Lynas signed with Japan Australia Rare Earths B.V. (JARE).",
+        "Trump called it a “total reset.”",
+        "Beijing (Reuters) said talks would resume!",
+        "Did Dr. Smith agree?",
+        "Mr. Li called the talks “constructive” (Xinhua).",
+        "The plan was approved by U.S.",
+        "The EU objected.",
+        "(See the rules.)",
+        "Prices fell by 0.5 percent, e.g. for neodymium.",
+        "Shares of MP Materials Corp. rose 2.1%.",
+    ]
+
+
+def test_chinese_sentences_keep_a_bracketed_source_with_the_sentence_before_it():
+    """Issue 12.4: "（Reuters）" after a full stop closes that sentence, not opens the next."""
+    zh = ("美国表示反对。（Reuters）中国商务部称,新规将于12月1日生效。他说:“这是正常的。”价格上涨3.5%。"
+          "（新华社）（一）出口管制范围扩大;中国（北京）宣布新规！")
+    assert [s.text for s in split_body(zh, "zh")] == [
+        "美国表示反对。（Reuters）",
+        "中国商务部称,新规将于12月1日生效。",
+        "他说:“这是正常的。”",
+        "价格上涨3.5%。（新华社）",
+        "（一）出口管制范围扩大;",
+        "中国（北京）宣布新规！",
+    ]
+
+
+@pytest.mark.parametrize("body,lang,truncation", [
+    ("China banned exports. The EU protested and said the", "en", "mid-sentence"),
+    ("中国宣布新规。美国表示", "zh", "mid-sentence"),
+    ("Core Viewpoint - China tightened controls [1] - Prices rose by 20", "en", "mid-sentence"),
+    ("China banned exports. The EU protested ...", "en", "marked"),
+    ("中国宣布新规。美国表示……", "zh", "marked"),
+    ("China banned exports. Trump called it a “total reset.”", "en", ""),
+    ("China banned exports. Talks resume (Reuters).", "en", ""),
+    ("中国宣布新规。美国表示反对。（Reuters）", "zh", ""),
+    ("Core Viewpoint - China tightened controls [1] - Prices rose by 20% [2]", "en", ""),
+])
+def test_a_body_cut_mid_sentence_is_flagged_and_reported_not_dropped(tmp_path, body, lang, truncation):
+    """Issue 12.5: "..."/"…" is the export's own mark; a body that stops mid-sentence (or a
+    summary whose last claim lacks its citation) is flagged on the article and counted."""
+    (tmp_path / "t.txt").write_text(make_export("q", [("标题", "X· 2025-01-01 10:00", body)]), encoding="utf-8")
+    c = ingest(tmp_path)
+    art = c.articles.iloc[0]
+    assert art["truncation"] == truncation and art["truncated"] == bool(truncation)
+    assert art["body"] == body and art["n_segments"] == len(c.segments) >= 2  # nothing dropped
+    cut = [i for i in c.report.issues if "mid-sentence" in i.reason]
+    if truncation == "mid-sentence":
+        assert [(i.file, i.line, i.action) for i in cut] == [("t.txt", 7, "kept")]
+        assert sum(n for r, n in c.report.counts()["by_reason"].items() if "mid-sentence" in r) == 1
+        assert c.report.counts()["truncated_bodies"] == {"marked": 0, "mid-sentence": 1}
+    else:
+        assert cut == []
+
+
+# --------------------------------------------------------------------------- writing the tables
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_failure_while_writing_leaves_the_complete_old_tables(tmp_path, seed_corpus, monkeypatch):
+    """Issue 12.6: all tables or none. The 2nd table's writer fails: the folder still holds
+    the complete old set (and other files in it, e.g. a notebook's output), no leftovers."""
+    import pandas as pd
+
+    out = tmp_path / "processed"
+    write_processed(seed_corpus, out)
+    (out / "topic_assignments.csv").write_text("segment_id,topic\n", encoding="utf-8")
+    before = _snapshot(out)
+    real, calls = pd.DataFrame.to_csv, []
+
+    def failing(self, *args, **kw):  # the 2nd table fails while it is written
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
+    changed = type(seed_corpus)(seed_corpus.articles.head(3), seed_corpus.segments.head(5), seed_corpus.report)
+    with pytest.raises(OSError, match="No space left"):
+        write_processed(changed, out)
+    assert len(calls) == 2
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]  # no staging folder left
+
+
+def test_tables_are_replaced_together_and_other_files_kept(tmp_path, seed_corpus):
+    out = tmp_path / "processed"
+    write_processed(seed_corpus, out)
+    (out / "topic_assignments.csv").write_text("segment_id,topic\n", encoding="utf-8")
+    small = type(seed_corpus)(seed_corpus.articles.head(3), seed_corpus.segments.head(5), seed_corpus.report)
+    paths = write_processed(small, out)
+    assert [p.name for p in paths] == ["articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json"]
+    arts, segs = read_processed(out)
+    assert len(arts) == 3 and len(segs) == 5
+    assert (out / "topic_assignments.csv").read_text(encoding="utf-8") == "segment_id,topic\n"
+
+
+def test_an_unwritable_output_location_is_an_oserror_and_changes_nothing(tmp_path, seed_corpus):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError):
+        write_processed(seed_corpus, blocker / "processed")
+    assert blocker.read_text() == "not a folder" and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_csv_exports_are_excel_safe_and_read_back_unchanged(tmp_path, seed_corpus):
+    """Cells a spreadsheet would run as formulas get a leading ' in the CSV; read_processed
+    restores the exact text, also for text that itself starts with a quote."""
+    arts = seed_corpus.articles.head(4).copy()
+    tricky = ["=SUM(A1:A9)", "-10% for magnets", "'=already quoted", "@mention +1"]
+    arts["title"] = tricky
+    segs = seed_corpus.segments.head(4).copy()
+    segs["text"] = ["+86 10 6512", "-", "''-double", "plain text"]
+    write_processed(type(seed_corpus)(arts, segs, seed_corpus.report), tmp_path)
+    raw = (tmp_path / "articles.csv").read_text(encoding="utf-8-sig")
+    assert "'=SUM(A1:A9)" in raw and "'-10% for magnets" in raw and "''=already quoted" in raw
+    assert "\n=" not in raw and ",=" not in raw and ",-10%" not in raw
+    assert (tmp_path / "articles.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese
+    back_arts, back_segs = read_processed(tmp_path)
+    assert list(back_arts["title"]) == tricky
+    assert list(back_segs["text"]) == ["+86 10 6512", "-", "''-double", "plain text"]
+    assert back_arts["line"].dtype.kind == "i" and back_arts["truncated"].dtype == bool
+    assert list(back_segs["segment_id"]) == list(segs["segment_id"])

@@ -18,16 +18,35 @@ from xitu.paths import Paths
 
 
 def _cmd_ingest(args) -> int:
-    from xitu.corpus import ingest, write_processed
-    from xitu.processed import refresh
+    """Parse the exports, write the tables all-or-nothing, print the report. Foreseeable
+    failures (a malformed export, a missing or unreadable raw folder, an unwritable output
+    folder) are one line on stderr and exit code 2, never a traceback."""
+    from xitu.corpus import ExportFormatError, ingest, write_processed
+    from xitu.processed import STAMP, raw_fingerprint
 
     paths = Paths.default()
-    if args.raw is None and args.out is None:
-        corpus = refresh(paths)
-        written = sorted(p for p in paths.processed.iterdir() if p.is_file() and not p.name.startswith("."))
-    else:
-        corpus = ingest(args.raw or paths.raw)
-        written = write_processed(corpus, args.out or paths.processed)
+    raw, out = args.raw or paths.raw, args.out or paths.processed
+    default = args.raw is None and args.out is None
+    try:
+        fingerprint = raw_fingerprint(paths) if default else None
+        corpus = ingest(raw)
+    except (ExportFormatError, FileNotFoundError, NotADirectoryError) as e:
+        print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"xitu: error: cannot read {e.filename or raw}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    try:
+        written = write_processed(corpus, out)
+        if default:  # stamp: commands and notebooks re-ingest only when data/raw changes
+            from xitu.io import atomic_write_text
+
+            atomic_write_text(paths.processed / STAMP, fingerprint + "\n")
+    except OSError as e:
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"xitu: error: cannot write the tables to {out}: {e.strerror or e}{where}; nothing was changed there",
+              file=sys.stderr)
+        return 2
     print(corpus.report.summary())
     for p in written:
         print(f"wrote {p}")
@@ -150,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, FileNotFoundError) as e:  # clear message, no traceback, for user errors
         print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # unreadable or unwritable files and folders
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"xitu: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
 
 

@@ -21,7 +21,11 @@ article's id plus a hash of the segment's text. An article found by several quer
 or several exports) is one article that lists all of them.
 
 Nothing is dropped silently: every non-blank line of every export is either used or reported
-in :class:`IngestReport` with its file, line and the reason.
+in :class:`IngestReport` with its file, line and the reason, and every entry of the raw folder
+that is not read as an export (other files, folders, links leaving the project) is listed
+there too. The report also says which encoding each file was read with (decoding is strict:
+:func:`decode_export`) and which bodies are truncated. Ingest is linear in the input's size,
+and :func:`write_processed` writes its tables all-or-nothing.
 """
 
 from __future__ import annotations
@@ -37,38 +41,85 @@ from typing import Iterable
 
 import pandas as pd
 
+from xitu.io import write_csv
 from xitu.text import WRAP_SPACE_RE, detect_language, detect_script
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
 
-# "Sou Hu Cai Jing· 2025-08-19 06:32"; the source may be missing, the time too.
+# "Sou Hu Cai Jing· 2025-08-19 06:32"; the source may be missing, the time too. The source
+# is short and always ends in a middle dot: a body line that merely ends in a date ("… take
+# effect on 2025-12-01") is not a source/date line.
+META_SOURCE_MAX = 80
 META_RE = re.compile(
-    r"^(?:(?P<source>.*?)\s*[·•・]\s*|(?P<source2>\S.*?)\s+)?"
+    rf"^(?:(?P<source>[^·•・]{{0,{META_SOURCE_MAX}}}?)\s*[·•・]\s*)?"
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2})(?:[ T]+(?P<time>\d{1,2}:\d{2})(?::\d{2})?)?\s*$"
 )
 SECTION_RE = re.compile(
     r"(?:^|(?<=\s))(?P<section>Group \d+|Core (?:Viewpoints?|Insights?|Points?|Summary|Ideas?))"
     r"(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s+-\s+"
 )
-CITATION_RE = re.compile(r"\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
-CLAIM_SPLIT_RE = re.compile(r"\s+-\s+")
+# Linear time: every pattern that is searched through a whole body starts a whitespace run
+# only at the run's first character (``(?<!\s)``), so a long run of spaces is scanned once,
+# not once per position (which made a 200 KB body with a long run of spaces take minutes).
+# Bodies are also whitespace-collapsed before they are split (:func:`_collapse`).
+WHITESPACE_RE = re.compile(r"\s+")
+CITATION_RE = re.compile(r"(?<!\s)\s*\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<!\s)\s+([.,;:!?])")
+CLAIM_SPLIT_RE = re.compile(r"(?<!\s)\s+-\s+")
 ZH_SENTENCE_RE = re.compile(r".+?(?:[。!?！？;；…]+[”\"’」』）)]*|$)", re.S)
-EN_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“(])")
-TRUNCATION_RE = re.compile(r"\s*(?:\.\.\.|…+)\s*$")
+# A short bracketed aside right after a Chinese full stop ("。（Reuters）", "。（新华社）") ends
+# that sentence; an enumerator ("（一）", "(2)") opens the next one.
+ZH_TRAILING_ASIDE_RE = re.compile(r"[（(][^（）()。!?！？;；]{1,40}[）)]")
+ZH_ENUMERATOR_RE = re.compile(r"[（(][一二三四五六七八九十\d]{1,3}[）)]")
+
+# English sentence ends: a run of . ! ? … (matched from its first character, so long runs stay
+# linear), closing quotes/brackets (kept with the sentence), one space (bodies are collapsed),
+# then maybe opening quotes/brackets and a capital letter or a Chinese character.
+EN_BOUNDARY_RE = re.compile(
+    r"(?<![.!?…])(?P<punct>[.!?…]+)(?P<close>[\"'”’)\]」』）]*) (?=[\"'“‘(\[（]*[A-Z\u4e00-\u9fff])"
+)
+EN_OPENERS = "\"'“‘([（"
+# A full stop after these never ends a sentence ("Dr. Smith", "e.g. for").
+EN_NEVER_FINAL = frozenset(
+    "mr mrs ms dr prof gen sen rep gov lt col sgt capt adm st mt ft vs e.g i.e cf fig approx".split())
+# After these (and initials/initialisms such as "F.", "U.S.", "B.V.") a full stop ends a
+# sentence only when a word that starts sentences follows ("… approved by U.S. The EU …").
+EN_USUALLY_NOT_FINAL = frozenset(
+    "inc corp co ltd plc bhd llc no nos jan feb mar apr jun jul aug sep sept oct nov dec etc al dept est".split())
+EN_INITIALISM_RE = re.compile(r"(?:[A-Za-z]\.)+")
+EN_SENTENCE_STARTERS = frozenset(
+    "The This That These Those It Its He She They We I In On At By For But However And A An As If When While "
+    "After Before Since Meanwhile Moreover Also There Such Some Many Most According Yet So Still Now Then Our "
+    "His Her Their What Why How Who Despite Although Though With Under Last Earlier Later Both Each Other "
+    "Another No Not Only Even Instead Further Furthermore Indeed Thus Therefore Overall".split())
+GROUP_AT_END_RE = re.compile(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$")
+HEADING_AT_END_RE = re.compile(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$")
+SENTENCE_END_CHARS = ".!?。！？…;；"
+CLOSING_CHARS = "\"'”’)]」』）"
+TRAILING_ASIDE_RE = re.compile(r"[（(][^（）()]{0,40}[）)]$")
 HAS_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
+EXCERPT_CHARS = 80  # the most of a file's line that a message or the report shows
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was when cut."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 class ExportFormatError(ValueError):
-    """An export cannot be read at all. Carries the file, the line and what was expected."""
+    """An export cannot be read at all. Carries the file, the line and what was expected;
+    ``found`` is at most a short excerpt of the line (:data:`EXCERPT_CHARS`)."""
 
     def __init__(self, file: str | Path, line: int, expected: str, found: str | None = None):
         self.file = str(file)
         self.line = line
         self.expected = expected
-        self.found = found
+        self.found = None if found is None else excerpt(found)
         msg = f"{self.file}:{line}: expected {expected}"
-        if found is not None:
-            msg += f", found {found!r}"
+        if self.found is not None:
+            msg += f", found {self.found!r}"
         super().__init__(msg)
 
 
@@ -122,25 +173,84 @@ class ExportFile:
 # --------------------------------------------------------------------------- reading files
 
 
+LEGACY_ENCODINGS = ("gb18030", "big5")  # tried, strictly and whole-file, only when UTF-8 fails
+
+
+def _byte_lines(data: bytes) -> list[bytes]:
+    """Lines of raw bytes, split like :func:`split_lines` (CR and LF never occur inside a
+    multi-byte character in UTF-8, GB18030 or Big5, so line numbers agree with the text's)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_export(data: bytes, file: str | Path = "<bytes>") -> tuple[str, str]:
-    """Decode an export's bytes. Accepts UTF-8 (with or without BOM), UTF-16 with BOM and
-    GB18030; raises :class:`ExportFormatError` naming the line of the first bad byte."""
+    """Decode an export's bytes strictly and say how: ``utf-8``, ``utf-8-sig`` (with BOM),
+    ``utf-16`` (with BOM) or ``gb18030``.
+
+    UTF-8 is tried first. A file that is not UTF-8 as a whole is read as GB18030 only when
+    that is the *only* reading that fits: the whole file decodes as GB18030, it does not
+    also decode as Big5 (Big5 bytes are valid GB18030, as gibberish), and no line of it with
+    non-ASCII bytes is valid UTF-8 (a UTF-8 file with one GB18030 line also decodes as
+    GB18030, as "Sou Hu Cai Jing路" and "Gen猫ve"). Anything else raises
+    :class:`ExportFormatError` naming the first offending line: the file is to be re-saved
+    as UTF-8, never guessed.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].decode("utf-16", errors="replace").count("\n") + 1
+            raise ExportFormatError(file, line, "UTF-16 text (the file starts with a UTF-16 byte-order mark)",
+                                    f"undecodable bytes at offset {err.start}") from None
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise ExportFormatError(file, line, "UTF-16 text", "a NUL character: UTF-32 or a binary file?")
+        return text, "utf-16"
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ExportFormatError(file, line, "text (UTF-8 or GB18030)", "a NUL byte: binary file?")
     try:
         text = data.decode("utf-8-sig")
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError as utf8_err:
-        try:
-            return data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            line = data[: utf8_err.start].count(b"\n") + 1
+    except UnicodeDecodeError:
+        pass
+    lines = _byte_lines(data)
+    utf8_lines, other_lines = [], []
+    for n, b in enumerate(lines, 1):
+        if not b.isascii():
+            (utf8_lines if _decodes(b, "utf-8") else other_lines).append(n)
+    first_other = other_lines[0]  # exists: the file as a whole is not UTF-8
+
+    def shown(n: int, encoding: str | None = None) -> str:  # None: bytes, escaped
+        if encoding is None:
+            return lines[n - 1].decode("ascii", errors="backslashreplace").strip()
+        return lines[n - 1].decode(encoding, errors="replace").strip()
+
+    if utf8_lines:  # mixed: point at the odd one out
+        if len(utf8_lines) >= len(other_lines):
             raise ExportFormatError(
-                file, line, "UTF-8 or GB18030 text", f"undecodable byte at offset {utf8_err.start}"
-            ) from None
+                file, first_other, "UTF-8 text like the rest of the file (mixed encodings: save the file as UTF-8)",
+                f"a line that is not UTF-8 (shown as GB18030): {shown(first_other, 'gb18030')}")
+        raise ExportFormatError(
+            file, utf8_lines[0], "GB18030 text like the rest of the file (mixed encodings: save the file as UTF-8)",
+            f"a line in UTF-8: {shown(utf8_lines[0], 'utf-8')}")
+    fits = [enc for enc in LEGACY_ENCODINGS if _decodes(data, enc)]
+    if fits == ["gb18030"]:
+        return data.decode("gb18030"), "gb18030"
+    if fits:
+        raise ExportFormatError(
+            file, first_other, "UTF-8 or GB18030 text (the file reads as " + " and as ".join(
+                "GB18030" if e == "gb18030" else "Big5" for e in fits) + ": cannot tell which; save it as UTF-8)",
+            f"bytes {shown(first_other)}")
+    bad = next((n for n in other_lines if not _decodes(lines[n - 1], "gb18030")), first_other)
+    raise ExportFormatError(file, bad, "UTF-8 or GB18030 text", f"undecodable bytes: {shown(bad)}")
 
 
 def split_lines(text: str) -> list[str]:
@@ -158,7 +268,7 @@ def _parse_meta(line: str) -> tuple[str, str, str | None] | None:
     m = META_RE.match(_clean(unicodedata.normalize("NFKC", line)))
     if not m:
         return None
-    source = (m.group("source") or m.group("source2") or "").strip()
+    source = (m.group("source") or "").strip()
     date, time = m.group("date"), m.group("time")
     try:
         dt = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
@@ -256,14 +366,30 @@ class Segment:
 
 def is_structured(body: str) -> bool:
     """True for the search tool's English summaries (``Core Viewpoint - …``/``Group 1 …``)."""
-    m = SECTION_RE.search(body)
-    return bool(m) and m.start() == 0
+    return bool(SECTION_RE.match(_collapse(body)))
+
+
+def _collapse(body: str) -> str:
+    """Whitespace runs → one space, ends stripped (segments are whitespace-collapsed anyway;
+    doing it first keeps every later pattern linear in the body's length)."""
+    return WHITESPACE_RE.sub(" ", body).strip()
+
+
+def strip_truncation(body: str) -> tuple[str, bool]:
+    """Remove a trailing ``...`` or ``…`` (the export's mark of a cut body) and say whether
+    there was one. Plain string operations: a regex ``\\s*…+\\s*$`` is quadratic on long runs."""
+    text = body.rstrip()
+    if text.endswith("…"):
+        return text.rstrip("…").rstrip(), True
+    if text.endswith("..."):
+        return text[:-3].rstrip(), True
+    return text, False
 
 
 def _strip_citations(text: str) -> tuple[str, str]:
     cites = [c.strip() for m in CITATION_RE.finditer(text) for c in re.split(r"[,，]", m.group(1))]
     text = CITATION_RE.sub("", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
     return _clean(text), ";".join(cites)
 
 
@@ -280,10 +406,13 @@ def _title_like(s: str) -> bool:
 def _peel_heading(piece: str) -> tuple[str, tuple[str, str] | None]:
     """Split "claim [1][3] Next Heading" into the claim and the (section, heading) that
     opens the next group, if the piece ends with one."""
-    m = re.search(r"(?:^|\s)(?P<section>Group \d+)(?:\s*:\s*(?P<heading>[^\[\]]*?))?\s*$", piece)
+    # The match holds no bracket, so look only after the last one: otherwise every "Group N:"
+    # before a bracket rescans the text up to it (quadratic).
+    after_bracket = max(piece.rfind("["), piece.rfind("]")) + 1
+    m = GROUP_AT_END_RE.search(piece, after_bracket)
     if m:
         return piece[: m.start()].strip(), (m.group("section"), _clean(m.group("heading") or ""))
-    m = re.search(r"(?:\]|[.!?](?=\s))(?P<heading>[^\[\].!?]+)$", piece)
+    m = HEADING_AT_END_RE.search(piece)
     if m and _title_like(m.group("heading").strip()):
         h = _clean(m.group("heading"))
         return piece[: m.start() + 1].strip(), (h, h)
@@ -296,6 +425,7 @@ def split_structured(body: str) -> list[Segment]:
     Handles ``Core Viewpoint - …``, ``Group N: heading - claim [1] - claim [2]``,
     ``Group N - claim`` and bare headings after a citation (``… [3] Industry Overview - …``).
     """
+    body = _collapse(body)
     m = SECTION_RE.match(body)
     if not m:
         return []
@@ -311,13 +441,57 @@ def split_structured(body: str) -> list[Segment]:
     return out
 
 
+def _en_ends_sentence(text: str, m: re.Match) -> bool:
+    """Whether the candidate boundary ``m`` of :data:`EN_BOUNDARY_RE` ends a sentence."""
+    punct = m.group("punct")
+    if punct != "." or m.group("close"):  # ! ? … and "reset.” / rules.)" end a sentence
+        return True
+    word = text[text.rfind(" ", 0, m.start()) + 1: m.start()].lstrip(EN_OPENERS)
+    key = word.lower()
+    if key in EN_NEVER_FINAL:
+        return False
+    if key in EN_USUALLY_NOT_FINAL or EN_INITIALISM_RE.fullmatch(word + "."):
+        nxt = text[m.end(): m.end() + 40].lstrip(EN_OPENERS).split(" ", 1)[0]
+        return nxt.rstrip(",;:") in EN_SENTENCE_STARTERS
+    return True
+
+
+def split_english(text: str) -> list[str]:
+    """English sentences. A careful rule set rather than a library: the rule-based splitter
+    on PyPI (pySBD) has not been released since 2021 and has open catastrophic-backtracking
+    reports, and ingest must stay linear. Rules: a sentence ends at ``. ! ? …`` (plus any
+    closing quotes or brackets, which stay with it) before a capital letter, an opening
+    quote/bracket or a Chinese character; not after titles such as "Dr." or "e.g.", and after
+    initials, initialisms ("U.S.", "B.V.") and "Corp."/"Ltd."/months only when a word that
+    starts sentences ("The", "It", "However", …) follows. Digits never start a sentence, so
+    decimals and "No. 5" are safe. Linear in the text's length."""
+    out, start = [], 0
+    for m in EN_BOUNDARY_RE.finditer(text):
+        if _en_ends_sentence(text, m):
+            out.append(text[start: m.end("close")])
+            start = m.end()
+    out.append(text[start:])
+    return out
+
+
+def split_chinese(text: str) -> list[str]:
+    """Chinese sentences: up to 。!?！？;；… and any closing quotes/brackets; a short
+    bracketed aside right after the full stop ("。（Reuters）") stays with that sentence,
+    unless it is an enumerator such as "（一）"."""
+    parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(text)]
+    for i in range(1, len(parts)):
+        nxt = parts[i].lstrip()
+        m = ZH_TRAILING_ASIDE_RE.match(nxt)
+        if m and not ZH_ENUMERATOR_RE.fullmatch(m.group(0)) and parts[i - 1].rstrip()[-1:] in "。!?！？;；…”\"’」』）)":
+            parts[i - 1] += m.group(0)
+            parts[i] = nxt[m.end():]
+    return parts
+
+
 def split_plain(body: str, language: str) -> list[Segment]:
     """Split a plain body into sentences (Chinese punctuation for ``zh``, else English)."""
-    body = TRUNCATION_RE.sub("", body.strip())
-    if language == "zh":
-        parts = [m.group(0) for m in ZH_SENTENCE_RE.finditer(body)]
-    else:
-        parts = EN_SENTENCE_SPLIT_RE.split(body)
+    body, _ = strip_truncation(_collapse(body))
+    parts = split_chinese(body) if language == "zh" else split_english(body)
     out: list[Segment] = []
     for p in parts:
         if language == "zh":  # the exports wrap Chinese lines with a space: "中 国" → "中国"
@@ -328,9 +502,33 @@ def split_plain(body: str, language: str) -> list[Segment]:
     return out
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether a segment ends like a finished sentence: with ``. ! ? 。 ！ ？ … ; ；``, maybe
+    followed by closing quotes/brackets or a short bracketed aside ("。（Reuters）")."""
+    t = text.rstrip()
+    m = TRAILING_ASIDE_RE.search(t[-44:])  # bounded: constant time whatever the length
+    if m and len(m.group(0)) < len(t):
+        t = t[: len(t) - len(m.group(0))].rstrip()
+    return t.rstrip(CLOSING_CHARS)[-1:] in tuple(SENTENCE_END_CHARS)
+
+
+def truncation_of(body: str, segments: list[Segment]) -> str:
+    """How a body is cut: ``"marked"`` (the export's own ``...``/``…``), ``"mid-sentence"``
+    (a plain body whose last sentence has no closing punctuation, or a structured summary
+    whose last claim has no citation marker, which every complete claim has), or ``""``."""
+    if not body.strip() or not segments:
+        return ""
+    if not is_structured(body):
+        if strip_truncation(body)[1]:
+            return "marked"
+        return "" if ends_sentence(segments[-1].text) else "mid-sentence"
+    return "" if segments[-1].citations else "mid-sentence"
+
+
 def split_body(body: str, language: str) -> list[Segment]:
     """Segments of one body: claims for structured summaries, sentences otherwise."""
-    if not body.strip():
+    body = _collapse(body)
+    if not body:
         return []
     return split_structured(body) if is_structured(body) else split_plain(body, language)
 
@@ -376,6 +574,8 @@ class IngestReport:
     n_articles: int
     n_segments: int
     merged: int  # records merged into an article found by another query/export
+    truncated: dict = field(default_factory=lambda: {"marked": 0, "mid-sentence": 0})
+    skipped_files: list[dict] = field(default_factory=list)  # entries of the raw folder not read
 
     def counts(self) -> dict:
         skipped = [i for i in self.issues if i.action == "skipped"]
@@ -392,6 +592,8 @@ class IngestReport:
             "segments": self.n_segments,
             "kept_with_issue": len(kept),
             "skipped_lines": len(skipped),
+            "skipped_files": len(self.skipped_files),
+            "truncated_bodies": dict(self.truncated),
             "by_reason": dict(sorted(reasons.items())),
         }
 
@@ -401,8 +603,13 @@ class IngestReport:
         lines = [
             f"read {c['files']} export(s): {c['records']} article records → {c['articles']} articles "
             f"({c['merged_duplicates']} merged duplicates), {c['segments']} segments",
-            f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}",
+            f"kept with an issue: {c['kept_with_issue']}; skipped lines: {c['skipped_lines']}; "
+            f"skipped files: {c['skipped_files']}",
+            f"truncated bodies: {c['truncated_bodies']['marked']} marked by the export (...), "
+            f"{c['truncated_bodies']['mid-sentence']} cut mid-sentence",
         ]
+        lines += [f"  {f['file']}: read as {f['encoding']}, {f['records']} article records" for f in self.files]
+        lines += [f"  {f['file']}: skipped: {f['reason']}" for f in self.skipped_files]
         lines += [f"  {n} × {r}" for r, n in c["by_reason"].items()]
         lines += [f"  {i.file}:{i.line}: {i.action}: {i.reason}" for i in self.issues]
         return "\n".join(lines)
@@ -440,7 +647,7 @@ def parse_published(published: Iterable[str]) -> pd.Series:
 
 ARTICLE_COLUMNS = [
     "article_id", "published", "source", "title", "queries", "language", "script",
-    "body_format", "truncated", "n_segments", "file", "line", "occurrences", "body",
+    "body_format", "truncated", "truncation", "n_segments", "file", "line", "occurrences", "body",
 ]
 SEGMENT_COLUMNS = [
     "segment_id", "article_id", "position", "section", "heading", "text", "citations",
@@ -448,19 +655,59 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def export_files(raw_dir: str | Path) -> list[Path]:
-    """The exports in ``raw_dir``: every ``*.txt``, sorted by name."""
+def _project_root(folder: Path) -> Path | None:
+    for p in (folder, *folder.parents):
+        if (p / "pyproject.toml").is_file() and (p / "data").is_dir():
+            return p
+    return None
+
+
+def scan_raw(raw_dir: str | Path) -> tuple[list[Path], list[dict]]:
+    """The exports in ``raw_dir`` (every ``*.txt`` file, sorted by name) and the entries
+    passed over, each ``{"file", "reason"}``: other files, folders, hidden files, links that
+    lead nowhere, and links that leave the project (the nearest parent of ``raw_dir`` with
+    ``pyproject.toml`` and ``data/``, else ``raw_dir`` itself), which are never read."""
     raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
+    if not raw_dir.exists():
         raise FileNotFoundError(f"no raw data folder at {raw_dir}")
-    files = sorted(p for p in raw_dir.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
+    if not raw_dir.is_dir():
+        raise NotADirectoryError(f"{raw_dir} is not a folder (expected the folder of .txt exports)")
+    home = raw_dir.resolve()
+    boundary = _project_root(home) or home
+    files, skipped = [], []
+    for p in sorted(raw_dir.iterdir()):
+        reason = ""
+        if p.name.startswith("."):
+            reason = "a hidden file"
+        elif p.is_symlink() and not p.exists():
+            reason = "a link that leads nowhere (dangling)"
+        elif p.is_symlink() and not p.resolve().is_relative_to(boundary):
+            reason = f"a link that leaves the project ({boundary}); not read"
+        elif p.is_dir():
+            reason = "a folder (exports are .txt files directly in the raw folder)"
+        elif p.suffix.lower() != ".txt":
+            reason = "not a .txt export"
+        elif not p.is_file():
+            reason = "not a regular file"
+        if reason:
+            skipped.append({"file": p.name, "reason": reason})
+        else:
+            files.append(p)
     if not files:
-        raise FileNotFoundError(f"{raw_dir} holds no .txt exports")
-    return files
+        others = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:3])
+        more = f" (passed over: {excerpt(others, 200)})" if others else ""
+        raise FileNotFoundError(f"{raw_dir} holds no .txt exports{more}")
+    return files, skipped
 
 
-def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
-    """Merge raw articles across exports into articles and segments tables."""
+def export_files(raw_dir: str | Path) -> list[Path]:
+    """The exports in ``raw_dir``: every ``*.txt`` file, sorted by name (see :func:`scan_raw`)."""
+    return scan_raw(raw_dir)[0]
+
+
+def build_corpus(exports: Iterable[ExportFile], skipped_files: Iterable[dict] = ()) -> Corpus:
+    """Merge raw articles across exports into articles and segments tables.
+    ``skipped_files`` (from :func:`scan_raw`) go into the report."""
     exports = list(exports)
     issues: list[Issue] = [i for e in exports for i in e.issues]
     groups: dict[str, list[RawArticle]] = {}
@@ -481,6 +728,12 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
         script = detect_script(body or first.title)
         segs = split_body(body, language)
         structured = is_structured(body)
+        truncation = truncation_of(body, segs)
+        if truncation == "mid-sentence":
+            rec = next(r for r in recs if r.body == body)
+            issues.append(Issue(rec.file, rec.lines[-1], "kept",
+                                "body ends mid-sentence (no closing punctuation, or a last claim without its "
+                                "citation): cut by the export?", "…" + body[-79:] if len(body) > 80 else body))
         seen: dict[str, int] = {}
         for s in segs:
             k = _key(s.text)
@@ -508,7 +761,8 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
             "language": language,
             "script": script,
             "body_format": "structured" if structured else ("plain" if body else "empty"),
-            "truncated": bool(not structured and TRUNCATION_RE.search(body)),
+            "truncated": bool(truncation),
+            "truncation": truncation,
             "n_segments": len(segs),
             "file": first.file,
             "line": first.line,
@@ -539,6 +793,8 @@ def build_corpus(exports: Iterable[ExportFile]) -> Corpus:
         n_articles=len(articles),
         n_segments=len(segments),
         merged=n_records - len(articles),
+        truncated={k: int((articles["truncation"] == k).sum()) for k in ("marked", "mid-sentence")},
+        skipped_files=list(skipped_files),
     )
     return Corpus(articles, segments, report)
 
@@ -549,33 +805,111 @@ def ingest(raw_dir: str | Path | None = None) -> Corpus:
         from xitu.paths import Paths
 
         raw_dir = Paths.default().raw
-    return build_corpus(parse_export(p) for p in export_files(raw_dir))
+    files, skipped = scan_raw(raw_dir)
+    return build_corpus((parse_export(p) for p in files), skipped)
+
+
+PROCESSED_TABLES = ("articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json")
+_FORMULA_START_RE = re.compile(r"^'*[=+\-@\t\r]")  # what excel_safe (with the step below) quotes
+_QUOTED_FORMULA_RE = re.compile(r"^'+[=+\-@\t\r]")  # what read_processed unquotes
+
+
+def _quote_quoted(table: pd.DataFrame) -> pd.DataFrame:
+    """Give a text cell that already starts with quotes before a formula character
+    (``'=x``) one more quote, so that the excel-safe quoting can be undone exactly: after
+    this and :func:`xitu.io.excel_safe`, a cell gains a leading ``'`` iff it matches
+    ``'*[=+-@\\t\\r]``, and :func:`read_processed` removes one iff it matches
+    ``'+[=+-@\\t\\r]``."""
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith("'")
+                                    and _FORMULA_START_RE.match(v) else v)
+    return out
+
+
+def _unquote(value: str) -> str:
+    return value[1:] if _QUOTED_FORMULA_RE.match(value) else value
 
 
 def write_processed(corpus: Corpus, out_dir: str | Path) -> list[Path]:
     """Write ``articles.csv``, ``segments.csv``, ``ingest_issues.csv`` and
-    ``ingest_report.json`` (UTF-8 with BOM for the CSVs, so spreadsheet programs show the
-    Chinese text) and return their paths."""
+    ``ingest_report.json`` into ``out_dir`` all-or-nothing, and return their paths.
+
+    The tables are written into a staging folder beside ``out_dir`` (with a copy of any other
+    file already in ``out_dir``, e.g. a notebook's output), which then replaces ``out_dir``
+    (:func:`xitu.io.atomic_replace_dir`). A failure or a kill at any point leaves the
+    complete old folder (or, killed between the two renames of the swap, the complete old
+    folder beside it as ``.<name>.old``), never a mixture. Raises ``OSError`` (read-only or
+    missing location, disk full) with ``out_dir`` unchanged and the staging folder removed.
+
+    The CSVs are UTF-8 with a byte-order mark (so Excel shows the Chinese) and excel-safe: a
+    text cell that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or
+    a carriage return) gets a leading ``'``, as does one that already starts with quotes
+    before such a character. Read them back with :func:`read_processed`, which undoes exactly
+    that; ``pandas.read_csv`` alone would keep the quotes.
+    """
+    import shutil
+    import tempfile
+
+    from xitu.io import atomic_replace_dir, atomic_write_text
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in (("articles", corpus.articles), ("segments", corpus.segments)):
-        p = out_dir / f"{name}.csv"
-        df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
-        paths.append(p)
-    p = out_dir / "ingest_issues.csv"
-    pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"]).to_csv(
-        p, index=False, encoding="utf-8-sig", lineterminator="\n"
-    )
-    paths.append(p)
-    p = out_dir / "ingest_report.json"
-    p.write_text(json.dumps({"counts": corpus.report.counts(), "files": corpus.report.files}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    paths.append(p)
-    return paths
+    if out_dir.is_symlink():  # swap the folder it points to, keep the link
+        out_dir = out_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(out_dir))
+    for name in PROCESSED_TABLES:
+        if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+            raise IsADirectoryError(21, f"{name} is a folder where the table is to be written; move it away",
+                                    str(out_dir / name))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        if out_dir.is_dir():  # keep what others wrote there
+            for p in out_dir.iterdir():
+                if p.name in PROCESSED_TABLES:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.copytree(p, staging / p.name, symlinks=True)
+                else:
+                    shutil.copy2(p, staging / p.name, follow_symlinks=False)
+        issues = pd.DataFrame([i.__dict__ for i in corpus.report.issues], columns=["file", "line", "action", "reason", "text"])
+        for name, df in zip(PROCESSED_TABLES, (corpus.articles, corpus.segments, issues)):
+            write_csv(_quote_quoted(df), staging / name, safe=True, bom=True, float_format=None)
+        report = {"counts": corpus.report.counts(), "files": corpus.report.files,
+                  "skipped_files": corpus.report.skipped_files}
+        atomic_write_text(staging / PROCESSED_TABLES[3], json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        if out_dir.is_dir():  # mkdtemp makes it 0700; keep the old folder's mode
+            shutil.copymode(out_dir, staging)
+        else:
+            staging.chmod(0o755)
+        atomic_replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [out_dir / name for name in PROCESSED_TABLES]
+
+
+_NUMERIC_COLUMNS = {"line": int, "n_segments": int, "position": int, "n_chars": int}
+_BOOL_COLUMNS = ("truncated",)
 
 
 def read_processed(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the articles and segments tables written by :func:`write_processed`."""
+    """Read the articles and segments tables written by :func:`write_processed`, with the
+    exact text of every cell: the excel-safe ``'`` before a formula-like cell is removed
+    (see :func:`write_processed`), text columns stay text ("2025" is not a number), counts
+    are integers and ``truncated`` is boolean."""
     folder = Path(folder)
-    kw = dict(encoding="utf-8-sig", keep_default_na=False, dtype={"citations": str, "published": str})
-    return pd.read_csv(folder / "articles.csv", **kw), pd.read_csv(folder / "segments.csv", **kw)
+    out = []
+    for name in PROCESSED_TABLES[:2]:
+        df = pd.read_csv(folder / name, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+        for col in df.columns:
+            if col in _NUMERIC_COLUMNS:
+                df[col] = df[col].astype(int)
+            elif col in _BOOL_COLUMNS:
+                df[col] = df[col].map({"True": True, "False": False}).astype(bool)
+            else:
+                df[col] = df[col].map(_unquote)
+        out.append(df)
+    return out[0], out[1]
