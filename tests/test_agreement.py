@@ -181,3 +181,22 @@ def test_xitu_agree_command(tmp_path):
     out = run("--apply", str(tmp_path / "bad.csv"))
     assert out.returncode == 2 and "nothing written" in out.stderr and "needs its reason" in out.stderr
     assert len(read_log(labels / "adjudicated.jsonl").entries) == 1
+
+
+def test_adjudications_on_a_full_disk_leave_the_log_byte_identical(tmp_path, monkeypatch):
+    from test_labels import _disk_fills_midway
+    from xitu import labels as L
+
+    for sid in ("s1", "s2", "s3"):
+        record(tmp_path, "a1", sid, E)
+        record(tmp_path, "a2", sid, C)
+    record(tmp_path, ADJUDICATED, "s4", N, reason="earlier round")  # an earlier adjudication
+    log = tmp_path / "adjudicated.jsonl"
+    before = log.read_bytes()
+    path = write(tmp_path / "filled.csv", [{"segment_id": s, "label": C, "reason": "rule 6"} for s in ("s1", "s2", "s3")])
+    cur = replay(read_logs(tmp_path).entries)
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(LabelError) as err:
+        apply_adjudications(path, tmp_path, segs(5), current=cur)
+    assert log.read_bytes() == before
+    assert "\n" not in str(err.value) and "No space left" in str(err.value)

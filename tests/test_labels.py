@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -129,3 +130,63 @@ def test_the_projects_gold_set_is_complete_double_coded_and_clean(paths, seed_co
     disputed = w.drop(columns=[L.ADJUDICATED]).nunique(axis=1) > 1
     assert set(adj["segment_id"]) == set(w.index[disputed])
     assert all(len(e.get("reason", "")) > 20 for e in logs.entries if e["annotator"] == L.ADJUDICATED)
+
+
+# --------------------------------------------------------------------------- disk full (issue 12, item 7)
+
+
+def _disk_fills_midway(monkeypatch, module):
+    """Make ``os.write`` in ``module`` write half of what it is given, then fail with ENOSPC
+    (a disk that fills up in the middle of a write); ``file.write`` is made to fail the same
+    way, so code that writes through a Python file object hits it too."""
+    import builtins
+    import errno
+    import io
+
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, bytes(data[: max(1, len(data) // 2)]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(module.os, "write", half_then_full)
+    real_open = builtins.open
+
+    class Full(io.FileIO):
+        calls = 0
+
+        def write(self, b):
+            Full.calls += 1
+            if Full.calls >= 2:  # the first row goes through, then the disk is full mid-line
+                super().write(bytes(b)[: len(b) // 2])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(b)
+
+    def fake_open(file, mode="r", *a, **k):
+        if "a" in mode and "b" in mode and str(file).endswith(".jsonl"):
+            return Full(file, "a")
+        return real_open(file, mode, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+
+
+def test_import_on_a_full_disk_leaves_the_log_byte_identical(tmp_path, monkeypatch):
+    segs = pd.DataFrame({"segment_id": [f"s{i}" for i in range(5)], "text_hash": [f"h{i}" for i in range(5)]})
+    L.record(tmp_path, "a1", "s0", "none", "h0")
+    log = tmp_path / "a1.jsonl"
+    before = log.read_bytes()
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label\n" + "".join(f"s{i},escalation\n" for i in range(1, 5)), encoding="utf-8")
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(L.LabelError) as err:
+        L.import_table(f, tmp_path, "a1", segs)
+    assert log.read_bytes() == before  # rolled back: no row, no half line
+    msg = str(err.value)
+    assert "\n" not in msg and str(log) in msg and "No space left" in msg and "nothing written" in msg
+
+
+def test_append_to_a_new_log_on_a_full_disk_leaves_no_file(tmp_path, monkeypatch):
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(L.LabelError, match="nothing written"):
+        L.record(tmp_path, "a1", "s0", "none")
+    assert not (tmp_path / "a1.jsonl").exists()

@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xitu.labels import ADJUDICATED, LABELS, LabelError, check_label, record
+from xitu.labels import ADJUDICATED, LABELS, LabelError, append_many, check_label, log_path, make_entry
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -247,8 +247,8 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
         todo.append((sid, lab, why))
     if errors:
         raise LabelError(f"nothing written; {len(errors)} problem(s) in {path}:\n  " + "\n  ".join(errors))
-    for sid, lab, why in todo:
-        record(folder, ADJUDICATED, sid, lab, hashes[sid], labels, reason=why)
+    entries = [make_entry(ADJUDICATED, sid, lab, hashes[sid], labels, reason=why) for sid, lab, why in todo]
+    append_many(log_path(folder, ADJUDICATED), entries)  # one write: every row or none
     return {"written": len(todo), "pending": pending, "unchanged": unchanged}
 
 

@@ -69,34 +69,75 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def append(path: str | Path, entry: dict) -> None:
-    """Append one JSON line to a log and make it durable (flush + fsync) before returning.
-    A log that does not end in a newline (half-written last line) gets one first, so the
-    new line is never glued to the broken one."""
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def append_many(path: str | Path, entries: Iterable[dict]) -> int:
+    """Append JSON lines to a log all-or-nothing and make them durable before returning.
+
+    The lines are encoded first, then written in one go and fsynced. If anything fails
+    (disk full, quota, I/O error, Ctrl-C), the file is truncated back to its previous length,
+    so it is byte-identical to before, and a one-line :class:`LabelError` names the file.
+    A log that does not end in a newline (half-written last line) gets one first, so the new
+    lines are never glued to the broken one. Returns the number of lines written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not path.exists()
-    line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-    with open(path, "ab") as f:
-        if f.tell() > 0:
-            with open(path, "rb") as r:
-                r.seek(-1, os.SEEK_END)
-                if r.read(1) != b"\n":
-                    f.write(b"\n")
-        f.write(line.encode("utf-8"))
-        f.flush()
-        os.fsync(f.fileno())
-    if new_file:  # make the new directory entry durable too
-        dfd = os.open(path.parent, os.O_RDONLY)
+    lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries]
+    if not lines:
+        return 0
+    data = "".join(lines).encode("utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise LabelError(f"{path}: cannot open the log for writing ({e.strerror or e}); nothing written") from None
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        if start > 0 and os.pread(fd, 1, start - 1) != b"\n":
+            data = b"\n" + data
         try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+            _write_all(fd, data)
+            os.fsync(fd)
+        except BaseException as e:
+            try:  # roll back: the log is exactly as it was
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+                if new_file:
+                    path.unlink()
+            except OSError:
+                pass
+            if isinstance(e, OSError):
+                raise LabelError(f"{path}: could not append {len(lines)} line(s) ({e.strerror or e}); "
+                                 "nothing written, the log is as it was") from None
+            raise
+    finally:
+        os.close(fd)
+    if new_file:  # make the new directory entry durable too
+        try:
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+    return len(lines)
 
 
-def record(folder: str | Path, annotator: str, segment_id: str, label: str, text_hash: str = "",
-           labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
-    """Validate and append one labelling decision to ``annotator``'s log; return the entry."""
+def append(path: str | Path, entry: dict) -> None:
+    """Append one JSON line to a log and make it durable (fsync) before returning
+    (:func:`append_many` with one entry: all-or-nothing, rolled back on failure)."""
+    append_many(path, [entry])
+
+
+def make_entry(annotator: str, segment_id: str, label: str, text_hash: str = "",
+               labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
+    """Validate one labelling decision and return its log entry (nothing is written)."""
     entry = {
         "segment_id": segment_id,
         "text_hash": text_hash,
@@ -107,6 +148,13 @@ def record(folder: str | Path, annotator: str, segment_id: str, label: str, text
     }
     if reason:
         entry["reason"] = reason
+    return entry
+
+
+def record(folder: str | Path, annotator: str, segment_id: str, label: str, text_hash: str = "",
+           labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
+    """Validate and append one labelling decision to ``annotator``'s log; return the entry."""
+    entry = make_entry(annotator, segment_id, label, text_hash, labels, reason, time)
     append(log_path(folder, annotator), entry)
     return entry
 
@@ -265,8 +313,7 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
             check_label(r.label.strip(), labels)
         except LabelError as e:
             raise LabelError(f"{path}:{i}: {e}") from None
-    for r in df.itertuples(index=False):
-        record(folder, annotator, r.segment_id, r.label.strip(), hashes[r.segment_id], labels,
-               reason=getattr(r, "reason", "") or "")
-    return len(df)
+    entries = [make_entry(annotator, r.segment_id, r.label.strip(), hashes[r.segment_id], labels,
+                          reason=getattr(r, "reason", "") or "") for r in df.itertuples(index=False)]
+    return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
 
