@@ -436,3 +436,34 @@ def test_label_status(tmp_path):
     assert "disagreements waiting for adjudication: 1" in st_.summary
     assert st_.table.loc["a1", "total"] == 1 and st_.table.loc["a2", "cooperation"] == 1
     assert gold_labels(replay(read_logs(p.labels).entries))[0].empty
+
+
+def test_reserved_and_newline_names_are_refused_by_the_session(seg, tmp_path):
+    for name in ("a1\n", "con", "NUL", "com1", "Lpt1"):
+        with pytest.raises(LabelError, match="refused"):
+            session(seg, tmp_path, annotator=name)
+    assert list(tmp_path.iterdir()) == []
+    for name in ("console", "com10", "nul_1", "auxiliary"):  # only the device names themselves
+        session(seg, tmp_path / name, annotator=name).close()
+
+
+def test_a_log_that_cannot_be_written_is_refused_at_start(seg, tmp_path, monkeypatch):
+    (tmp_path / "ann.jsonl").mkdir()  # a folder where the log should be
+    with pytest.raises(LabelError, match=r"ann\.jsonl: the log cannot be written"):
+        session(seg, tmp_path)
+    import os as _os
+
+    import xitu.labels as L
+    other = tmp_path / "ro"
+    other.mkdir()
+    record(other, "ann", "a0-s00", E)
+    real_open = _os.open
+
+    def refuse(path, flags, *a):  # a read-only log (chmod does not stop root, so simulate it)
+        if str(path).endswith("ann.jsonl") and flags & (_os.O_WRONLY | _os.O_RDWR):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(L.os, "open", refuse)
+    with pytest.raises(LabelError, match="Permission denied"):
+        session(seg, other)

@@ -44,7 +44,8 @@ def test_malformed_middle_line_reported_with_line_number(tmp_path):
     assert len(r.entries) == 2 and [(x.line, "unknown label" in x.reason) for x in r.problems] == [(2, True)]
 
 
-@pytest.mark.parametrize("name", ["", "a b", "../x", "名字", "a" * 33, "-a"])
+@pytest.mark.parametrize("name", ["", "a b", "../x", "名字", "a" * 33, "-a", "a1\n", "a1\r\n",
+                                  "con", "NUL", "Aux", "prn", "com1", "LPT9", "CoM3"])
 def test_odd_annotator_names_refused(tmp_path, name):
     with pytest.raises(L.LabelError, match="annotator name"):
         L.record(tmp_path, name, "s1", "none")

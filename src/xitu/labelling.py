@@ -45,8 +45,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, gold_labels,
-                         log_path, read_log, read_logs, record, replay, retract)
+from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, check_writable,
+                         gold_labels, log_path, read_log, read_logs, record, replay, retract)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
@@ -280,7 +280,7 @@ class LabellingSession:
         self.labels = tuple(labels)
         self.keys = label_keys(self.labels)
         self.folder = Path(folder)
-        self.log = log_path(self.folder, self.annotator)
+        self.log = check_writable(self.folder, self.annotator)  # refuse now, not at the first key
         self.order = order
         self.pool_option = pool
         self.retrain_every = int(retrain_every)

@@ -32,7 +32,11 @@ from xitu.settings import STANCE_LABELS
 
 LABELS = STANCE_LABELS
 ADJUDICATED = "adjudicated"
-ANNOTATOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+ANNOTATOR_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")  # used with fullmatch: no "a1\n"
+#: Names Windows reserves for devices (in any case, with or without an extension): a log
+#: ``con.jsonl`` cannot be opened there, so such a name is refused everywhere.
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                            *(f"lpt{i}" for i in range(10))})
 ACTIONS = ("label", "retract")
 
 
@@ -42,12 +46,17 @@ class LabelError(ValueError):
 
 def check_annotator(name: str) -> str:
     """Return ``name`` if it is a valid annotator name (letters, digits, ``_``/``-``, at most
-    32 characters, starting with a letter or digit); raise :class:`LabelError` otherwise."""
-    if not isinstance(name, str) or not ANNOTATOR_RE.match(name):
+    32 characters, starting with a letter or digit, the whole string: no trailing newline;
+    not a Windows device name such as ``con``, ``nul``, ``com1``); raise :class:`LabelError`
+    otherwise."""
+    if not isinstance(name, str) or not ANNOTATOR_RE.fullmatch(name):
         raise LabelError(
             f"annotator name {name!r} refused: use 1-32 letters, digits, '_' or '-', "
             "starting with a letter or digit (it becomes a file name)"
         )
+    if name.lower() in RESERVED_NAMES:
+        raise LabelError(f"annotator name {name!r} refused: it is a device name on Windows "
+                         f"({', '.join(sorted(RESERVED_NAMES)[:4])}, com1…, lpt1… cannot be file names there)")
     return name
 
 
@@ -62,6 +71,25 @@ def check_label(label: str, labels: Iterable[str] = LABELS) -> str:
 def log_path(folder: str | Path, annotator: str) -> Path:
     """The log file of ``annotator`` in ``folder``."""
     return Path(folder) / f"{check_annotator(annotator)}.jsonl"
+
+
+def check_writable(folder: str | Path, annotator: str) -> Path:
+    """Make sure ``annotator``'s log in ``folder`` can be appended to, before any work is done:
+    the folder is created if missing, and the log (if it exists) is opened for appending
+    (nothing is written). Raises :class:`LabelError` naming the file otherwise. Returns
+    the log's path."""
+    log = log_path(folder, annotator)
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists() or log.is_symlink():
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+            os.close(fd)
+        elif not os.access(log.parent, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as e:
+        raise LabelError(f"{log}: the log cannot be written ({e.strerror or e}): "
+                         "fix its permissions (or the folder's) before labelling") from None
+    return log
 
 
 def now_iso() -> str:
