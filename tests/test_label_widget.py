@@ -169,3 +169,29 @@ def test_notebook_executes_headless_and_makes_no_label(tmp_path):
     assert "0 current labels" in "".join(o.get("text", "") for o in outputs)
     assert list((root / "data" / "labels").glob("*.jsonl")) == []
     json.dumps(nb)  # the executed notebook is plain JSON
+
+
+def test_second_window_is_refused_and_rerunning_the_cell_takes_over(tmp_path, segments, monkeypatch):
+    """Two windows, one annotator (issue 12, item 8): a terminal session holds the log, so the
+    widget refuses to start and says why; re-running the notebook cell in the same kernel
+    finishes the earlier widget instead of being locked out by it."""
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    paths = Paths(root)
+    terminal = LabellingSession("w9", segments, paths.labels, order="corpus", show_guess=False)
+    import xitu.label_widget as LW
+    import xitu.labelling as LG
+    monkeypatch.setattr(LG, "load_segments", lambda paths=None: segments)  # the corpus is already parsed
+    app = labelling_app(None, paths, goal=3, order="corpus", show_guess=False)
+    try:
+        app.name_box.value = "w9"
+        app.on_start()
+        assert app.session is None and "annotator w9: another session holds" in app.message.value
+        terminal.close()
+        app.on_start()
+        assert app.session is not None and not app.session.closed
+        again = labelling_app("w9", paths, goal=3, order="corpus", show_guess=False)  # the cell re-run
+        assert again.session is not None and not again.session.closed
+        assert app.session.closed and "newer labelling widget" in app.message.value
+    finally:
+        LW._OPEN.clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import weakref
 from typing import Callable
 
 import ipywidgets as W
@@ -272,6 +273,23 @@ class LabelWidget:
                       + " k=skip u=undo", "warn")
 
 
+#: The widget of each (labels folder, annotator) opened by :func:`labelling_app` in this kernel.
+_OPEN: dict[tuple[str, str], "weakref.ref[LabelWidget]"] = {}
+
+
+def _finish_earlier_widget(folder, name: str) -> None:
+    """Re-running the notebook's cell in the same kernel makes a new widget while the old
+    one (kept alive by the output history) still holds the annotator's log: finish the old
+    one (it says so) so the new one can start. Another kernel or a terminal is never touched:
+    their sessions hold the lock and the new one is refused."""
+    old = _OPEN.pop((str(folder), name), None)
+    w = old() if old else None
+    if w is not None and w.session is not None and not w.session.closed:
+        w.session.close()
+        w.refresh()
+        w._say("finished: a newer labelling widget for the same annotator was opened in this notebook", "warn")
+
+
 def labelling_app(annotator: str | None = None, paths=None, goal: int = 20, **options) -> LabelWidget:
     """The notebook's widget on the project's data. Without ``annotator`` it asks for a
     name first. ``options`` go to :class:`~xitu.labelling.LabellingSession` (order, pool,
@@ -286,7 +304,10 @@ def labelling_app(annotator: str | None = None, paths=None, goal: int = 20, **op
     def opener(name: str) -> LabellingSession:
         if "segments" not in cache:
             cache["segments"] = load_segments(paths)
-        return open_session(name, paths, segments=cache["segments"], **options)
+        _finish_earlier_widget(paths.labels, name)
+        session = open_session(name, paths, segments=cache["segments"], **options)
+        _OPEN[(str(paths.labels), name)] = weakref.ref(w)
+        return session
 
     w = LabelWidget(open_session=opener, codebook=codebook, goal=goal, annotator=annotator or "")
     if annotator:

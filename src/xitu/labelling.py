@@ -37,6 +37,7 @@ second annotator never sees another's labels); the order still uses it.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, check_writable,
-                         gold_labels, log_path, read_log, read_logs, record, replay, retract)
+                         gold_labels, lock_log, log_path, read_log, read_logs, record, replay, retract)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
@@ -281,6 +282,19 @@ class LabellingSession:
         self.keys = label_keys(self.labels)
         self.folder = Path(folder)
         self.log = check_writable(self.folder, self.annotator)  # refuse now, not at the first key
+        # one session per annotator log at a time (a second window is refused); released by
+        # close(), and by the operating system when this process ends, however it ends
+        self._lock = lock_log(self.folder, self.annotator)
+        self.session_id = secrets.token_hex(6)  # written with each decision: undo retracts only ours
+        try:
+            self._setup(segments, order, pool, query, since, until, language, retrain_every, seed, trainer,
+                        show_guess, on_status)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _setup(self, segments, order, pool, query, since, until, language, retrain_every, seed, trainer,
+               show_guess, on_status) -> None:
         self.order = order
         self.pool_option = pool
         self.retrain_every = int(retrain_every)
@@ -497,7 +511,13 @@ class LabellingSession:
         (protects against a stale click). Returns the log entry written."""
         check_label(label, self.labels)
         item = self._check_open(segment_id)
-        entry = record(self.folder, self.annotator, item.segment_id, label, item.text_hash, self.labels)
+        self._refresh_own()
+        if item.segment_id in self._own:  # written to the log by something else since it was shown
+            self._advance()
+            raise SessionError(f"{item.segment_id} already has a label of yours in {self.log} (written "
+                               "elsewhere since it was shown); nothing was written, your label there stands")
+        entry = record(self.folder, self.annotator, item.segment_id, label, item.text_hash, self.labels,
+                       session=self.session_id)
         self._own.add(item.segment_id)
         self.history.append(item.segment_id)
         self._since_training += 1
@@ -517,25 +537,44 @@ class LabellingSession:
     def undo(self) -> Item | None:
         """Retract this session's last standing label (a retraction line is appended) and
         show that segment again. Returns it, or ``None`` (with :attr:`notice` set) when this
-        session has no label left to undo."""
+        session has no label left to undo. Only this session's own decision is retracted: if
+        the annotator's current label of that segment was written by anything else since
+        (another session, an import), nothing is written and :attr:`notice` says so."""
         if self.closed:
             raise SessionError("this labelling session has ended")
         if not self.history:
             self.notice = "nothing to undo in this session"
             return None
         sid = self.history.pop()
-        retract(self.folder, self.annotator, sid)
+        last = None
+        for e in read_log(self.log, self.labels).entries:  # the decision on sid that stands now
+            if e["segment_id"] == sid:
+                last = e
+        if last is None or last["action"] != "label" or last.get("session") != self.session_id:
+            self._refresh_own()
+            self.notice = (f"not undone: your label of {sid} was changed or withdrawn elsewhere since this "
+                           "session set it; nothing was retracted")
+            return self.current
+        retract(self.folder, self.annotator, sid, session=self.session_id)
         self._own.discard(sid)
         self.skipped.discard(sid)
         self.notice = f"undone: your label of {sid} was retracted"
         return self._advance(show=sid)
 
     def close(self) -> Progress:
-        """End the session (every label is already on disk) and return the final counts."""
+        """End the session (every label is already on disk), release the annotator's log for
+        other sessions, and return the final counts."""
         self.closed = True
+        self._lock.release()
         return self.progress()
 
     quit = close
+
+    def __enter__(self) -> "LabellingSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ----------------------------------------------------------------- reporting
 

@@ -18,9 +18,11 @@ whose segment no longer exists after re-ingestion are reported, never dropped.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +92,85 @@ def check_writable(folder: str | Path, annotator: str) -> Path:
         raise LabelError(f"{log}: the log cannot be written ({e.strerror or e}): "
                          "fix its permissions (or the folder's) before labelling") from None
     return log
+
+
+class LogLocked(LabelError):
+    """Another session (window, terminal, import) is writing this annotator's log."""
+
+
+class LogLock:
+    """An exclusive lock on one annotator's log, held while a session may write to it.
+
+    It is an ``fcntl.flock`` on ``<annotator>.lock`` next to the log, taken without waiting:
+    a second holder is refused at once with :class:`LogLocked`. The operating system drops a
+    flock when its file is closed, so the lock goes with :meth:`release`, with the end of
+    the process, and with a crash or ``kill -9`` (no stale lock to clean up). The lock file
+    holds a note on who holds it (process id, host, since when, what), shown in the refusal;
+    it is never deleted (deleting it would let two holders lock two different files).
+    """
+
+    def __init__(self, folder: str | Path, annotator: str, what: str = "a labelling session"):
+        self.annotator = check_annotator(annotator)
+        self.log = log_path(folder, annotator)
+        self.path = self.log.with_suffix(".lock")
+        try:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise LabelError(f"{self.path}: cannot create the log's lock file ({e.strerror or e}): "
+                             "the labels folder is not writable") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip()
+            except OSError:
+                holder = ""
+            os.close(fd)
+            raise LogLocked(
+                f"annotator {annotator}: another session holds {self.log}"
+                + (f" ({holder})" if holder else "")
+                + "; finish that session first (its lock is released when it ends, its window or "
+                  "kernel closes, or its process exits)") from None
+        self._fd: int | None = fd
+        note = f"{what}, pid {os.getpid()} on {socket.gethostname()}, since {now_iso()}"
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note.encode("utf-8"), 0)
+        except OSError:
+            pass  # the note is only informative
+
+    @property
+    def held(self) -> bool:
+        """Whether this object still holds the lock."""
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Release the lock (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def __enter__(self) -> "LogLock":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __del__(self):
+        try:
+            self.release()
+        except Exception:
+            pass
+
+
+def lock_log(folder: str | Path, annotator: str, what: str = "a labelling session") -> LogLock:
+    """Take the exclusive lock on ``annotator``'s log (:class:`LogLock`), or raise
+    :class:`LogLocked` naming the annotator when another session holds it."""
+    return LogLock(folder, annotator, what)
 
 
 def now_iso() -> str:
@@ -164,8 +245,11 @@ def append(path: str | Path, entry: dict) -> None:
 
 
 def make_entry(annotator: str, segment_id: str, label: str, text_hash: str = "",
-               labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
-    """Validate one labelling decision and return its log entry (nothing is written)."""
+               labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None,
+               session: str = "") -> dict:
+    """Validate one labelling decision and return its log entry (nothing is written).
+    ``session`` (optional) identifies the labelling session that made the decision, so that
+    its undo can tell its own decisions from others'."""
     entry = {
         "segment_id": segment_id,
         "text_hash": text_hash,
@@ -176,21 +260,27 @@ def make_entry(annotator: str, segment_id: str, label: str, text_hash: str = "",
     }
     if reason:
         entry["reason"] = reason
+    if session:
+        entry["session"] = session
     return entry
 
 
 def record(folder: str | Path, annotator: str, segment_id: str, label: str, text_hash: str = "",
-           labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None) -> dict:
+           labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None,
+           session: str = "") -> dict:
     """Validate and append one labelling decision to ``annotator``'s log; return the entry."""
-    entry = make_entry(annotator, segment_id, label, text_hash, labels, reason, time)
+    entry = make_entry(annotator, segment_id, label, text_hash, labels, reason, time, session)
     append(log_path(folder, annotator), entry)
     return entry
 
 
-def retract(folder: str | Path, annotator: str, segment_id: str, time: str | None = None) -> dict:
+def retract(folder: str | Path, annotator: str, segment_id: str, time: str | None = None,
+            session: str = "") -> dict:
     """Append a retraction (undo) of ``annotator``'s current label for ``segment_id``."""
     entry = {"segment_id": segment_id, "annotator": check_annotator(annotator),
              "time": time or now_iso(), "action": "retract", "label": None, "text_hash": ""}
+    if session:
+        entry["session"] = session
     append(log_path(folder, annotator), entry)
     return entry
 
@@ -343,5 +433,6 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
             raise LabelError(f"{path}:{i}: {e}") from None
     entries = [make_entry(annotator, r.segment_id, r.label.strip(), hashes[r.segment_id], labels,
                           reason=getattr(r, "reason", "") or "") for r in df.itertuples(index=False)]
-    return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
+    with lock_log(folder, annotator, what="xitu labels import"):
+        return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
 
