@@ -107,6 +107,9 @@ def write(path: Path, rows: list[dict]) -> Path:
 
 
 def test_apply_adjudications_validates_everything_before_writing(tmp_path):
+    for sid in ("s1", "s2", "s3"):  # three real disagreements to adjudicate
+        record(tmp_path, "a1", sid, E)
+        record(tmp_path, "a2", sid, N)
     bad = write(tmp_path / "bad.csv", [
         {"segment_id": "s1", "label": C, "reason": "rule 6"},
         {"segment_id": "s99", "label": C, "reason": "x"},
@@ -200,3 +203,33 @@ def test_adjudications_on_a_full_disk_leave_the_log_byte_identical(tmp_path, mon
         apply_adjudications(path, tmp_path, segs(5), current=cur)
     assert log.read_bytes() == before
     assert "\n" not in str(err.value) and "No space left" in str(err.value)
+
+
+def test_apply_refuses_segments_not_in_disagreement(tmp_path):
+    record(tmp_path, "a1", "s1", E)
+    record(tmp_path, "a2", "s1", C)  # a disagreement
+    record(tmp_path, "a1", "s2", N)
+    record(tmp_path, "a2", "s2", N)  # two annotators agree
+    record(tmp_path, "a1", "s3", S)  # a single label
+    rows = [{"segment_id": s, "label": C, "reason": "rule 6"} for s in ("s1", "s2", "s3", "s4")]
+    with pytest.raises(LabelError) as err:
+        apply_adjudications(write(tmp_path / "f.csv", rows), tmp_path, segs(5))
+    msg = str(err.value)
+    assert "f.csv:3: segment s2 is not in disagreement (its annotators agree on none)" in msg
+    assert "f.csv:4: segment s3 is not in disagreement" in msg and "f.csv:5: segment s4 is not in disagreement" in msg
+    assert "f.csv:2" not in msg and not (tmp_path / "adjudicated.jsonl").exists()
+    n = apply_adjudications(write(tmp_path / "ok.csv", rows[:1]), tmp_path, segs(5))
+    assert n["written"] == 1
+
+
+def test_xitu_labels_import_refuses_the_adjudication_log(tmp_path):
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    (root / "in.csv").write_text("segment_id,label,reason\nx,none,because\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "xitu.cli", "labels", "import", str(root / "in.csv"),
+                          "--annotator", "adjudicated"], env={**os.environ, "XITU_ROOT": str(root)}, cwd=root,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "xitu agree --apply" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not (root / "data" / "labels" / "adjudicated.jsonl").exists()

@@ -191,3 +191,46 @@ def test_append_to_a_new_log_on_a_full_disk_leaves_no_file(tmp_path, monkeypatch
     with pytest.raises(L.LabelError, match="nothing written"):
         L.record(tmp_path, "a1", "s0", "none")
     assert not (tmp_path / "a1.jsonl").exists()
+
+
+# --------------------------------------------------------------------------- whose line is it (item 9)
+
+
+def test_a_line_claiming_another_annotator_is_reported_and_ignored(tmp_path):
+    L.record(tmp_path, "a1", "s1", "escalation")
+    L.record(tmp_path, "a2", "s1", "escalation")
+    L.record(tmp_path, "a1", "s2", "none")
+    L.record(tmp_path, "a2", "s2", "cooperation")
+    forged = [{"segment_id": "s1", "annotator": "a1", "action": "retract", "label": None},  # retracts a1's label?
+              {"segment_id": "s2", "annotator": "adjudicated", "action": "label", "label": "none",
+               "reason": "I decide"},  # overrides gold?
+              {"segment_id": "s3", "annotator": "a1", "action": "label", "label": "none"}]
+    with open(tmp_path / "a2.jsonl", "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(e) + "\n" for e in forged))
+    logs = L.read_logs(tmp_path)
+    assert [(p.file.endswith("a2.jsonl"), p.line, "claims annotator" in p.reason) for p in logs.problems] == [
+        (True, 3, True), (True, 4, True), (True, 5, True)]
+    assert "line claims annotator 'adjudicated' but this is a2's log" in logs.problems[1].reason
+    cur = L.replay(logs.entries)
+    gold, unresolved = L.gold_labels(cur)
+    assert dict(zip(gold.segment_id, gold.label)) == {"s1": "escalation"}  # a1's label of s1 stands
+    assert list(unresolved.segment_id) == ["s2"]  # still waiting for a real adjudication
+    assert set(cur[cur.annotator == "a1"].segment_id) == {"s1", "s2"}
+
+
+def test_an_adjudication_without_reason_is_refused_and_ignored(tmp_path):
+    with pytest.raises(L.LabelError, match="needs its reason"):
+        L.record(tmp_path, L.ADJUDICATED, "s1", "none")
+    (tmp_path / "adjudicated.jsonl").write_text(json.dumps(
+        {"segment_id": "s1", "annotator": "adjudicated", "action": "label", "label": "none"}) + "\n")
+    r = L.read_log(tmp_path / "adjudicated.jsonl")
+    assert r.entries == [] and "without a reason" in r.problems[0].reason
+
+
+def test_labels_cannot_be_imported_as_adjudications(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["s1"], "text_hash": ["h1"]})
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label,reason\ns1,none,because\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match="xitu agree --apply"):
+        L.import_table(f, tmp_path / "logs", L.ADJUDICATED, segs)
+    assert not (tmp_path / "logs").exists() or not list((tmp_path / "logs").glob("*.jsonl"))

@@ -25,7 +25,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xitu.labels import ADJUDICATED, LABELS, LabelError, append_many, check_label, log_path, make_entry
+from xitu.labels import (ADJUDICATED, LABELS, LabelError, append_many, check_label, lock_log, log_path,
+                         make_entry)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -199,7 +200,9 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
     The CSV needs columns ``segment_id``, ``label`` and ``reason`` (other columns, such as
     those :func:`disagreements` writes, are ignored). Rows with an empty ``label`` are left
     for later. Every other row must name a segment of the corpus, a known label and a
-    non-empty reason, and a segment may appear only once; all problems are reported together
+    non-empty reason, and a segment may appear only once; the segment must be in
+    disagreement (its annotators gave different labels): a segment on which the annotators
+    agree, or that nobody labelled, is refused; all problems are reported together
     and **nothing is written** unless every row is valid. A row identical to the segment's
     current adjudication (same label and reason) is not written again.
 
@@ -215,10 +218,14 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
     if missing:
         raise LabelError(f"{path}:1: missing column(s) {missing}; found {list(df.columns)}")
     hashes = segments.drop_duplicates("segment_id").set_index("segment_id")["text_hash"]
-    adj = {}
-    if current is not None:
-        a = current[current["annotator"].eq(ADJUDICATED)]
-        adj = {r.segment_id: (r.label, r.reason) for r in a.itertuples(index=False)}
+    if current is None:
+        from xitu.labels import read_logs, replay
+
+        current = replay(read_logs(folder, labels).entries)
+    a = current[current["annotator"].eq(ADJUDICATED)]
+    adj = {r.segment_id: (r.label, r.reason) for r in a.itertuples(index=False)}
+    h = _humans(current)
+    votes = h.groupby("segment_id")["label"].agg(lambda x: sorted(set(x))) if len(h) else pd.Series(dtype=object)
     errors, todo, seen = [], [], {}
     pending = unchanged = 0
     for line, r in enumerate(df.to_dict("records"), start=2):
@@ -238,6 +245,11 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
             errors.append(f"{where}: {e}")
         if not why:
             errors.append(f"{where}: an adjudication needs its reason (column 'reason' is empty)")
+        if sid in hashes.index and len(votes.get(sid, [])) < 2:  # only a disagreement is adjudicated
+            given = votes.get(sid, [])
+            errors.append(f"{where}: segment {sid} is not in disagreement ("
+                          + (f"its annotators agree on {given[0]}" if given else "nobody has labelled it")
+                          + "); only a disagreement can be adjudicated")
         if sid in seen:
             errors.append(f"{where}: segment {sid} already adjudicated on line {seen[sid]} of this file")
         seen.setdefault(sid, line)
@@ -248,7 +260,8 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
     if errors:
         raise LabelError(f"nothing written; {len(errors)} problem(s) in {path}:\n  " + "\n  ".join(errors))
     entries = [make_entry(ADJUDICATED, sid, lab, hashes[sid], labels, reason=why) for sid, lab, why in todo]
-    append_many(log_path(folder, ADJUDICATED), entries)  # one write: every row or none
+    with lock_log(folder, ADJUDICATED, what="xitu agree --apply"):
+        append_many(log_path(folder, ADJUDICATED), entries)  # one write: every row or none
     return {"written": len(todo), "pending": pending, "unchanged": unchanged}
 
 

@@ -247,9 +247,12 @@ def append(path: str | Path, entry: dict) -> None:
 def make_entry(annotator: str, segment_id: str, label: str, text_hash: str = "",
                labels: Iterable[str] = LABELS, reason: str = "", time: str | None = None,
                session: str = "") -> dict:
-    """Validate one labelling decision and return its log entry (nothing is written).
+    """Validate one labelling decision and return its log entry (nothing is written). An
+    adjudication (annotator ``adjudicated``) needs its ``reason``.
     ``session`` (optional) identifies the labelling session that made the decision, so that
     its undo can tell its own decisions from others'."""
+    if annotator == ADJUDICATED and not str(reason).strip():
+        raise LabelError("an adjudication needs its reason; adjudications are entered through 'xitu agree --apply'")
     entry = {
         "segment_id": segment_id,
         "text_hash": text_hash,
@@ -303,7 +306,10 @@ class LogRead:
 
 
 def read_log(path: str | Path, labels: Iterable[str] = LABELS) -> LogRead:
-    """Read one log. Malformed lines are reported (a half-written last line as such)."""
+    """Read one log. Malformed lines are reported (a half-written last line as such), and so
+    is a line whose ``annotator`` is not the log's own (``a2.jsonl`` claiming ``a1`` or
+    ``adjudicated``) or an adjudication without its reason: such lines are ignored, so they
+    can neither retract another annotator's label nor change the gold set."""
     path = Path(path)
     out = LogRead()
     if not path.exists():
@@ -330,6 +336,13 @@ def read_log(path: str | Path, labels: Iterable[str] = LABELS) -> LogRead:
         except (ValueError, UnicodeDecodeError) as err:
             why = "half-written last line (interrupted write), ignored" if last else f"malformed line ignored: {err}"
             out.problems.append(LogProblem(str(path), i, why))
+            continue
+        if e["annotator"] != path.stem:  # a2.jsonl speaks for a2 only, never for a1 or the adjudication
+            out.problems.append(LogProblem(str(path), i, f"line claims annotator {e['annotator']!r} but this is "
+                                                         f"{path.stem}'s log; ignored"))
+            continue
+        if e["annotator"] == ADJUDICATED and e["action"] == "label" and not str(e.get("reason", "")).strip():
+            out.problems.append(LogProblem(str(path), i, "adjudication without a reason; ignored"))
             continue
         e["_file"], e["_line"] = str(path), i
         out.entries.append(e)
@@ -416,6 +429,10 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
     ``reason``) to ``annotator``'s log. Every row is validated first; nothing is written if
     any row is bad (the error names the file and line). Returns the number appended."""
     path = Path(path)
+    check_annotator(annotator)
+    if annotator == ADJUDICATED:
+        raise LabelError(f"'{ADJUDICATED}' is the adjudication log: labels cannot be imported into it; "
+                         "adjudications are entered, each with its reason, through 'xitu agree --apply FILE'")
     sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     for col in ("segment_id", "label"):
