@@ -233,3 +233,27 @@ def test_xitu_labels_import_refuses_the_adjudication_log(tmp_path):
     assert out.returncode == 2 and "xitu agree --apply" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert not (root / "data" / "labels" / "adjudicated.jsonl").exists()
+
+
+def test_the_same_gold_count_in_every_report(tmp_path):
+    """Three annotators, one dissent: in gold by majority, and every report says the same."""
+    from xitu.labelling import LabellingSession, label_status
+    from xitu.paths import Paths
+
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    p = Paths(root)
+    for a, lab in (("a1", N), ("a2", N), ("a3", N), ("a4", E)):
+        record(p.labels, a, "s0", lab)  # 3 of 4: majority (before: out of gold)
+    for a, lab in (("a1", N), ("a2", E)):
+        record(p.labels, a, "s1", lab)  # a tie: waits for adjudication
+    record(p.labels, "a1", "s2", C)  # single: waits for a second opinion
+    cur = replay(read_logs(p.labels).entries)
+    line = "gold set: 1 segments (majority 1); waiting for adjudication: 1; single label, waiting for a second opinion: 1"
+    assert gold_labels(cur)[0].values.tolist() == [["s0", N, "majority"]]
+    assert line in label_status(p).summary
+    assert line in agreement_report(cur, segs(5)).summary()
+    seg = segs(5).assign(article_id="x", position=0, language="en", source="src", queries="q")
+    s = LabellingSession("a5", seg, p.labels, order="corpus", show_guess=False)
+    assert line in s.describe()
+    s.close()

@@ -437,7 +437,7 @@ def test_label_status(tmp_path):
     record(p.labels, "a1", "s2", N)
     retract(p.labels, "a1", "s2")
     st_ = label_status(p)
-    assert "disagreements waiting for adjudication: 1" in st_.summary
+    assert "waiting for adjudication: 1" in st_.summary
     assert st_.table.loc["a1", "total"] == 1 and st_.table.loc["a2", "cooperation"] == 1
     assert gold_labels(replay(read_logs(p.labels).entries))[0].empty
 

@@ -64,7 +64,8 @@ def test_gold_adjudicated_beats_disagreement(tmp_path):
     L.record(tmp_path, "a2", "s2", "none")
     L.record(tmp_path, "a1", "s3", "cooperation")
     gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
-    assert sorted(gold.itertuples(index=False, name=None)) == [("s2", "none", "agreed"), ("s3", "cooperation", "single")]
+    # s3 has one label: it waits for a second opinion (the codebook's gold rule; it used to be gold)
+    assert sorted(gold.itertuples(index=False, name=None)) == [("s2", "none", "agreed")]
     assert list(unresolved["segment_id"]) == ["s1"]
     L.record(tmp_path, L.ADJUDICATED, "s1", "escalation", reason="rule 2")
     gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
@@ -234,3 +235,39 @@ def test_labels_cannot_be_imported_as_adjudications(tmp_path):
     with pytest.raises(L.LabelError, match="xitu agree --apply"):
         L.import_table(f, tmp_path / "logs", L.ADJUDICATED, segs)
     assert not (tmp_path / "logs").exists() or not list((tmp_path / "logs").glob("*.jsonl"))
+
+
+# --------------------------------------------------------------------------- the gold rule (item 11)
+
+
+@pytest.mark.parametrize("votes, expected", [
+    (["escalation"], ("single", None)),
+    (["none", "none"], ("gold", ("none", "agreed"))),
+    (["none", "escalation"], ("unresolved", None)),
+    (["none", "none", "escalation"], ("gold", ("none", "majority"))),  # three agree-ish: one dissent
+    (["none", "none", "none", "escalation"], ("gold", ("none", "majority"))),  # was: out of gold
+    (["none", "none", "escalation", "escalation"], ("unresolved", None)),  # a tie
+    (["none", "none", "escalation", "cooperation"], ("unresolved", None)),  # 2 of 4 is not more than half
+    (["none", "escalation", "cooperation"], ("unresolved", None)),  # no majority
+    (["none", "none", "none"], ("gold", ("none", "agreed"))),
+])
+def test_gold_rule_for_any_number_of_annotators(tmp_path, votes, expected):
+    for i, lab in enumerate(votes):
+        L.record(tmp_path, f"a{i + 1}", "s1", lab)
+    g = L.decide_gold(L.replay(L.read_logs(tmp_path).entries))
+    kind, gold = expected
+    assert (len(g.gold), len(g.unresolved), len(g.single)) == {"gold": (1, 0, 0), "unresolved": (0, 1, 0),
+                                                                "single": (0, 0, 1)}[kind]
+    if gold:
+        assert tuple(g.gold.iloc[0][["label", "source"]]) == gold
+        assert g.gold.iloc[0]["votes"] == "; ".join(f"a{i + 1}={v}" for i, v in enumerate(votes))
+    L.record(tmp_path, L.ADJUDICATED, "s1", "cooperation", reason="settled")  # an adjudication stands
+    g = L.decide_gold(L.replay(L.read_logs(tmp_path).entries))
+    assert g.gold[["segment_id", "label", "source", "reason"]].values.tolist() == [["s1", "cooperation", "adjudicated", "settled"]]
+
+
+def test_the_gold_rule_is_in_the_codebook(paths):
+    text = (paths.labels / "CODEBOOK.md").read_text(encoding="utf-8")
+    section = text.split("## How gold is decided", 1)[1].split("\n## ", 1)[0]
+    for phrase in ("adjudication stands", "strict majority", "at least two", "tie", "second opinion"):
+        assert phrase in section

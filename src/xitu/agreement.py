@@ -139,6 +139,7 @@ class AgreementReport:
     disagreements: pd.DataFrame  # pending (or all) disagreements
     n_disagreements: int  # all disagreements, adjudicated or not
     n_adjudicated: int  # of those, adjudicated
+    gold: str = ""  # labels.GoldSet.summary(): gold, waiting for adjudication, single
 
     def summary(self, max_rows: int = 50, width: int = 100) -> str:
         """Readable lines: labels per annotator, kappa per pair, alpha, disagreements."""
@@ -162,6 +163,8 @@ class AgreementReport:
         out.append("")
         pending = self.n_disagreements - self.n_adjudicated
         out.append(f"disagreements: {self.n_disagreements} ({self.n_adjudicated} adjudicated, {pending} pending)")
+        if self.gold:
+            out.append(self.gold)
         ann = [c for c in self.disagreements.columns
                if c not in ("segment_id", "title", "published", "context", "text", "adjudicated",
                             "adjudication_reason", "label", "reason")]
@@ -187,7 +190,10 @@ def agreement_report(current: pd.DataFrame, segments: pd.DataFrame | None = None
     every = disagreements(current, segments, include_adjudicated=True)
     n_adj = int(every["adjudicated"].ne("").sum()) if len(every) else 0
     shown = every if include_adjudicated else every[every["adjudicated"].eq("")]
-    return AgreementReport(counts, pairwise_kappa(current), alpha, n, shown.reset_index(drop=True), len(every), n_adj)
+    from xitu.labels import decide_gold
+
+    return AgreementReport(counts, pairwise_kappa(current), alpha, n, shown.reset_index(drop=True), len(every), n_adj,
+                           decide_gold(current).summary())
 
 
 # --------------------------------------------------------------------------- adjudication

@@ -47,14 +47,13 @@ def _cmd_labels_import(args) -> int:
 
 def _cmd_labels_status(args) -> int:
     from xitu.corpus import ingest
-    from xitu.labels import gold_labels, orphans, read_logs, replay
+    from xitu.labels import decide_gold, orphans, read_logs, replay
 
     paths = Paths.default()
     logs = read_logs(paths.labels)
     current = replay(logs.entries)
     print(current.groupby(["annotator", "label"]).size().unstack(fill_value=0).to_string() if len(current) else "no labels yet")
-    gold, unresolved = gold_labels(current)
-    print(f"gold: {len(gold)} segments; waiting for adjudication: {len(unresolved)}")
+    print(decide_gold(current).summary())
     orph = orphans(current, ingest(paths.raw).segments)
     for r in orph.itertuples(index=False):
         print(f"orphan label ({r.status}): {r.annotator} {r.segment_id} {r.label}")

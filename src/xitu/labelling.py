@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, check_writable,
-                         gold_labels, lock_log, log_path, read_log, read_logs, record, replay, retract)
+                         decide_gold, gold_labels, lock_log, log_path, read_log, read_logs, record, replay, retract)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
@@ -345,6 +345,7 @@ class LabellingSession:
         logs = read_logs(self.folder, self.labels)
         self.problems = logs.problems
         current = replay(logs.entries)
+        self.gold = decide_gold(current)  # the gold set as every report shows it
         mine = current["annotator"].eq(self.annotator)
         self._own = set(current.loc[mine, "segment_id"])
         self._others = set(current.loc[~mine, "segment_id"])
@@ -359,15 +360,19 @@ class LabellingSession:
         self.problems = others + r.problems
 
     def training_set(self, current: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The labels the classifier learns from: the gold set of all logs plus this
-        annotator's own labels of segments not in gold, restricted to segments of the
-        corpus. Columns ``segment_id, label, text``."""
+        """The labels the classifier learns from, restricted to segments of the corpus:
+        the gold set of all logs (:func:`xitu.labels.decide_gold`), then segments with a
+        single label so far (provisional, waiting for a second opinion), then this
+        annotator's own labels of segments in neither. Columns ``segment_id, label, text,
+        kind`` (``gold``, ``single``, ``own``)."""
         if current is None:
             current = self._read_all_logs()
-        gold, _ = gold_labels(current)
-        own = current[current["annotator"].eq(self.annotator)][["segment_id", "label"]]
-        own = own[~own["segment_id"].isin(gold["segment_id"])]
-        labelled = pd.concat([gold[["segment_id", "label"]], own], ignore_index=True)
+        g = decide_gold(current)
+        self.gold = g
+        gold = g.gold[["segment_id", "label"]].assign(kind="gold")
+        single = g.single[["segment_id", "label"]].assign(kind="single")
+        own = current[current["annotator"].eq(self.annotator)][["segment_id", "label"]].assign(kind="own")
+        labelled = pd.concat([gold, single, own], ignore_index=True).drop_duplicates("segment_id", keep="first")
         labelled = labelled[labelled["label"].isin(self.labels)]
         return labelled.merge(self.segments[["segment_id", "text"]], on="segment_id", how="inner")
 
@@ -420,7 +425,11 @@ class LabellingSession:
         order = np.argsort(-u, kind="stable")
         self._rank_uncertain = [ids[i] for i in order] if self.order in ("entropy", "margin") else []
         self.retrained += 1
-        trained = f"classifier trained on {len(train)} labels ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+        kinds = train["kind"].value_counts()
+        parts = " + ".join(f"{kinds[k]} {w}" for k, w in (("gold", "gold"), ("single", "single-label"),
+                                                           ("own", "your own")) if k in kinds)
+        trained = (f"classifier trained on {len(train)} labels ({', '.join(f'{k} {v}' for k, v in counts.items())};"
+                   f" {parts})")
         self.model_status = (f"least certain first ({self.order}); " if self._rank_uncertain
                              else f"{self.order} order; ") + trained
         return True
@@ -593,7 +602,7 @@ class LabellingSession:
         f = ", ".join(f"{k}={v}" for k, v in self.filters.items())
         pool = {"unlabelled": "segments nobody has labelled", "own": "segments you have not labelled"}[self.active_pool]
         return (f"annotator {self.annotator} → {self.log} · {pool}" + (f" · filters: {f}" if f else "")
-                + f" · {self.model_status}")
+                + f" · {self.model_status} · {self.gold.summary()}")
 
 
 def _default_trainer() -> Callable:
@@ -651,18 +660,15 @@ def label_status(paths=None, labels: Sequence[str] = LABELS) -> LabelStatus:
     paths = paths or Paths.default()
     logs = read_logs(paths.labels, labels)
     current = replay(logs.entries)
-    gold, unresolved = gold_labels(current)
+    gs = decide_gold(current)
     if current.empty:
         table = pd.DataFrame(columns=[*labels, "total"])
     else:
         table = current.groupby(["annotator", "label"]).size().unstack(fill_value=0)
         table = table.reindex(columns=[c for c in labels if c in table.columns])
         table["total"] = table.sum(axis=1)
-    src = gold["source"].value_counts()
     lines = [f"label logs in {paths.labels}: {len(current)} current labels by "
              f"{current['annotator'].nunique() if len(current) else 0} annotator(s)",
-             f"gold set: {len(gold)} segments (" + ", ".join(f"{k} {v}" for k, v in src.items()) + ")"
-             if len(gold) else "gold set: empty",
-             f"disagreements waiting for adjudication: {len(unresolved)}" + (" (see 'xitu agree')" if len(unresolved) else "")]
+             gs.summary() + (" (see 'xitu agree')" if len(gs.unresolved) else "")]
     lines += [f"warning: {p.file}:{p.line}: {p.reason}" for p in logs.problems]
     return LabelStatus(table, "\n".join(lines))

@@ -9,7 +9,8 @@ Each annotator has ``data/labels/<annotator>.jsonl``; each line is one decision:
 the segment). Logs are only ever appended to, each line flushed and fsynced before the call
 returns. The current label set is derived by replaying the logs: the latest line for a
 segment wins. Adjudicated labels (disagreements settled, with their reason) are the log of
-the pseudo-annotator ``adjudicated``.
+the pseudo-annotator ``adjudicated``. Which label is gold is decided in one place,
+:func:`decide_gold` (the rule is in ``CODEBOOK.md``, "How gold is decided").
 
 Reading is forgiving and loud: a half-written last line (a power cut mid-write) is skipped
 and reported, a malformed line elsewhere is reported with its file and line, and labels
@@ -385,29 +386,81 @@ def wide(current: pd.DataFrame) -> pd.DataFrame:
     return current.pivot(index="segment_id", columns="annotator", values="label")
 
 
-def gold_labels(current: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The gold set from current labels: an adjudicated label wins; otherwise a segment whose
-    annotators all agree gets that label. Returns ``(gold, unresolved)``: gold has columns
-    ``segment_id, label, source`` (``adjudicated``/``agreed``/``single``); unresolved lists
-    disagreements still waiting for adjudication (they are not in gold)."""
-    w = wide(current)
-    if w.empty:
-        return (pd.DataFrame(columns=["segment_id", "label", "source"]),
-                pd.DataFrame(columns=["segment_id"]))
-    humans = [c for c in w.columns if c != ADJUDICATED]
-    gold, unresolved = [], []
-    for sid, row in w.iterrows():
-        if ADJUDICATED in w.columns and isinstance(row.get(ADJUDICATED), str):
-            gold.append((sid, row[ADJUDICATED], "adjudicated"))
+GOLD_RULE = ("an adjudication stands; otherwise the label of a strict majority of the segment's annotators "
+             "(more than half, and at least two agreeing) stands; a tie or no majority waits for adjudication, "
+             "a single label waits for a second opinion")
+
+
+@dataclass
+class GoldSet:
+    """The gold set and what is not (yet) in it, decided by :func:`decide_gold`.
+
+    ``gold``: ``segment_id, label, source, votes, reason`` — ``source`` says how the label
+    was decided (``adjudicated``, ``agreed``: every annotator gave it, ``majority``: more
+    than half did); ``votes`` lists each annotator's label (``a1=none; a2=none``);
+    ``reason`` is the adjudication's. ``unresolved``: ties and segments without a majority,
+    waiting for adjudication (``segment_id`` and one column per annotator). ``single``:
+    segments with one label only, waiting for a second opinion."""
+
+    gold: pd.DataFrame
+    unresolved: pd.DataFrame
+    single: pd.DataFrame
+
+    def summary(self) -> str:
+        """One line with the counts, the same wherever gold is reported."""
+        src = self.gold["source"].value_counts()
+        how = ", ".join(f"{k} {src[k]}" for k in ("agreed", "majority", "adjudicated") if k in src)
+        return (f"gold set: {len(self.gold)} segments" + (f" ({how})" if how else "")
+                + f"; waiting for adjudication: {len(self.unresolved)}"
+                + f"; single label, waiting for a second opinion: {len(self.single)}")
+
+
+def decide_gold(current: pd.DataFrame) -> GoldSet:
+    """Decide the gold label of every labelled segment from current labels (:func:`replay`),
+    by the rule of ``CODEBOOK.md`` ("How gold is decided", :data:`GOLD_RULE`):
+
+    1. an adjudication stands;
+    2. otherwise a label given by a strict majority of the segment's annotators (more than
+       half of them, and at least two) stands — ``agreed`` when all gave it, else ``majority``;
+    3. a tie or no majority waits for adjudication (``unresolved``); a segment with one label
+       waits for a second opinion (``single``). Neither is in gold.
+
+    This is the one place the rule lives: the widget, the terminal, ``xitu labels status``,
+    ``xitu agree``, ``xitu labels export`` and the classifier's training set all use it."""
+    gold_cols = ["segment_id", "label", "source", "votes", "reason"]
+    if current.empty:
+        return GoldSet(pd.DataFrame(columns=gold_cols), pd.DataFrame(columns=["segment_id"]),
+                       pd.DataFrame(columns=["segment_id", "annotator", "label"]))
+    adj = current[current["annotator"].eq(ADJUDICATED)].set_index("segment_id")
+    humans = current[current["annotator"].ne(ADJUDICATED)]
+    gold, unresolved, single = [], [], []
+    by_seg = {sid: g for sid, g in humans.groupby("segment_id", sort=True)}
+    for sid in sorted(set(by_seg) | set(adj.index)):
+        g = by_seg.get(sid)
+        votes = "; ".join(f"{a}={lab}" for a, lab in zip(g["annotator"], g["label"])) if g is not None else ""
+        if sid in adj.index:
+            gold.append((sid, adj.loc[sid, "label"], "adjudicated", votes, adj.loc[sid, "reason"]))
             continue
-        votes = {row[c] for c in humans if isinstance(row[c], str)}
-        n = sum(isinstance(row[c], str) for c in humans)
-        if len(votes) == 1:
-            gold.append((sid, votes.pop(), "agreed" if n > 1 else "single"))
-        elif len(votes) > 1:
-            unresolved.append({"segment_id": sid, **{c: row[c] for c in humans if isinstance(row[c], str)}})
-    return (pd.DataFrame(gold, columns=["segment_id", "label", "source"]),
-            pd.DataFrame(unresolved))
+        n = len(g)
+        counts = g["label"].value_counts()
+        top, c = counts.index[0], int(counts.iloc[0])
+        if n == 1:
+            single.append({"segment_id": sid, "annotator": g["annotator"].iloc[0], "label": top})
+        elif c >= 2 and c * 2 > n:
+            gold.append((sid, top, "agreed" if c == n else "majority", votes, ""))
+        else:
+            unresolved.append({"segment_id": sid, **dict(zip(g["annotator"], g["label"]))})
+    return GoldSet(pd.DataFrame(gold, columns=gold_cols), pd.DataFrame(unresolved, columns=None if unresolved else ["segment_id"]),
+                   pd.DataFrame(single, columns=["segment_id", "annotator", "label"]))
+
+
+def gold_labels(current: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The gold set from current labels, by the rule of :func:`decide_gold`. Returns
+    ``(gold, unresolved)``: gold has columns ``segment_id, label, source``
+    (``adjudicated``/``agreed``/``majority``); unresolved lists ties and segments without a
+    majority, waiting for adjudication. Single labels are in neither (see :func:`decide_gold`)."""
+    g = decide_gold(current)
+    return g.gold[["segment_id", "label", "source"]].reset_index(drop=True), g.unresolved
 
 
 def orphans(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
