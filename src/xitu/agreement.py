@@ -272,11 +272,15 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as UTF-8 with BOM (spreadsheet programs then show the Chinese text)."""
+    """Write a table for a spreadsheet: UTF-8 with BOM (so the Chinese text shows), written
+    atomically, and excel-safe (:func:`xitu.io.write_csv`): a cell that would start a formula
+    (``=HYPERLINK(…``, ``+``, ``-``, ``@``) gets a leading ``'`` in this copy only; the logs
+    keep the text as it was."""
+    from xitu.io import write_csv as safe_csv
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    return path
+    return safe_csv(df, path, safe=True, bom=True)
 
 
 def main(args: argparse.Namespace) -> int:
