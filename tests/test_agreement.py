@@ -279,3 +279,31 @@ def test_disagreements_csv_neutralises_formulas_but_the_logs_keep_the_text(tmp_p
     assert back.loc[0, "adjudication_reason"] == "'" + evil and back.loc[0, "text"] == "'=1+2 " + evil
     assert not any(v.startswith(("=", "+", "-", "@")) for v in back.astype(str).values.ravel())
     assert read_log(tmp_path / "adjudicated.jsonl").entries[0]["reason"] == evil  # stored text unchanged
+
+
+def test_cli_file_errors_are_one_line_and_exit_2(tmp_path):
+    """A folder given as the table, a GBK table, an output in an unwritable folder or a
+    folder where the output file should be: one line, exit 2, no traceback (item 13)."""
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    from xitu.corpus import ingest
+
+    ids = list(ingest(root / "data" / "raw").segments["segment_id"][:2])
+    record(root / "data" / "labels", "p1", ids[0], E)
+    record(root / "data" / "labels", "p2", ids[0], C)
+    (root / "gbk.csv").write_bytes(f"segment_id,label,reason\n{ids[0]},none,稀土\n".encode("gbk"))
+    (root / "a-folder.csv").mkdir()
+    env = {**os.environ, "XITU_ROOT": str(root)}
+    cases = [(["labels", "import", str(root / "a-folder.csv"), "--annotator", "p3"], "is a folder"),
+             (["agree", "--apply", str(root / "a-folder.csv")], "is a folder"),
+             (["agree", "--apply", str(root / "gbk.csv")], "gbk.csv:2: not UTF-8"),
+             (["labels", "import", str(root / "gbk.csv"), "--annotator", "p3"], "gbk.csv:2: not UTF-8"),
+             (["agree", "--out", "/proc/disagreements.csv"], "/proc"),  # not writable, even for root
+             (["agree", "--out", str(root / "a-folder.csv")], "a-folder.csv")]
+    for args, expected in cases:
+        out = subprocess.run([sys.executable, "-m", "xitu.cli", *args], env=env, cwd=root, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+        assert expected in out.stderr, (args, out.stderr)

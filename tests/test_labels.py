@@ -271,3 +271,41 @@ def test_the_gold_rule_is_in_the_codebook(paths):
     section = text.split("## How gold is decided", 1)[1].split("\n## ", 1)[0]
     for phrase in ("adjudication stands", "strict majority", "at least two", "tie", "second opinion"):
         assert phrase in section
+
+
+# --------------------------------------------------------------------------- tables from spreadsheets (item 13)
+
+
+SEGS = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "text_hash": ["h1", "h2", "h3"]})
+
+
+def test_utf16_unicode_text_from_excel_is_read(tmp_path):
+    f = tmp_path / "from-excel.txt"  # Excel "Unicode Text": UTF-16 LE with BOM, tab-separated
+    f.write_bytes("segment_id\tlabel\treason\r\ns1\tnone\t背景数字\r\ns2\tescalation\t管制\r\n".encode("utf-16"))
+    assert L.import_table(f, tmp_path / "logs", "a1", SEGS) == 2
+    cur = L.replay(L.read_logs(tmp_path / "logs").entries)
+    assert cur[["segment_id", "label", "reason"]].values.tolist() == [["s1", "none", "背景数字"], ["s2", "escalation", "管制"]]
+
+
+def test_gbk_from_chinese_excel_is_refused_with_file_and_line(tmp_path):
+    f = tmp_path / "gbk.csv"
+    f.write_bytes("segment_id,label,reason\ns1,none,ok\ns2,none,稀土管制\n".encode("gbk"))
+    with pytest.raises(L.LabelError, match=r"gbk\.csv:3: not UTF-8 text .*GBK") as err:
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "logs").exists() or not list((tmp_path / "logs").glob("*.jsonl"))
+
+
+def test_multiline_cells_report_the_line_where_the_record_starts(tmp_path):
+    f = tmp_path / "multi.csv"
+    f.write_text('segment_id,label,reason\ns1,none,"a note\nover\nthree lines"\ns2,bogus,x\n', encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"multi\.csv:5: unknown label 'bogus'"):
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+    f.write_text('segment_id,label,reason\ns1,none,"a note\nover two"\ns9,none,x\n', encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"multi\.csv:4: unknown segment id 's9'"):
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+
+
+def test_a_folder_where_the_table_should_be_is_refused(tmp_path):
+    with pytest.raises(L.LabelError, match=r"is a folder; expected a CSV or TSV file"):
+        L.import_table(tmp_path, tmp_path / "logs", "a1", SEGS)

@@ -214,15 +214,11 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
 
     Returns counts: ``written``, ``pending`` (empty label), ``unchanged``.
     """
+    from xitu.labels import read_table
+
     path = Path(path)
     labels = tuple(labels)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise LabelError(f"{path}: the file is empty") from None
-    missing = [c for c in ("segment_id", "label", "reason") if c not in df.columns]
-    if missing:
-        raise LabelError(f"{path}:1: missing column(s) {missing}; found {list(df.columns)}")
+    table = read_table(path, required=("segment_id", "label", "reason"))
     hashes = segments.drop_duplicates("segment_id").set_index("segment_id")["text_hash"]
     if current is None:
         from xitu.labels import read_logs, replay
@@ -234,7 +230,7 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
     votes = h.groupby("segment_id")["label"].agg(lambda x: sorted(set(x))) if len(h) else pd.Series(dtype=object)
     errors, todo, seen = [], [], {}
     pending = unchanged = 0
-    for line, r in enumerate(df.to_dict("records"), start=2):
+    for line, r in table.rows:
         sid, lab, why = r["segment_id"].strip(), r["label"].strip(), r["reason"].strip()
         if not lab:
             pending += 1

@@ -35,6 +35,26 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _one_line_errors(fn):
+    """For the label commands: a file-system error (a folder where a file is expected, an
+    unwritable folder, a full disk) becomes a one-line ``xitu: error`` and exit 2, never a
+    traceback (``main`` prints :class:`ValueError` that way)."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(args):
+        try:
+            return fn(args)
+        except (ValueError, FileNotFoundError):
+            raise
+        except OSError as e:
+            where = e.filename or ""
+            raise ValueError(f"{where}: {e.strerror or e}" if where else f"{e.strerror or e}") from None
+
+    return run
+
+
+@_one_line_errors
 def _cmd_labels_import(args) -> int:
     from xitu.corpus import ingest
     from xitu.labels import import_table
@@ -45,6 +65,7 @@ def _cmd_labels_import(args) -> int:
     return 0
 
 
+@_one_line_errors
 def _cmd_labels_status(args) -> int:
     from xitu.corpus import ingest
     from xitu.labels import decide_gold, orphans, read_logs, replay
@@ -62,12 +83,14 @@ def _cmd_labels_status(args) -> int:
     return 0
 
 
+@_one_line_errors
 def _cmd_label(args) -> int:
     from xitu.label_terminal import main as label_main
 
     return label_main(args)
 
 
+@_one_line_errors
 def _cmd_agree(args) -> int:
     from xitu.agreement import main as agree_main
 

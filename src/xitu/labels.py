@@ -476,33 +476,110 @@ def orphans(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*current.columns, "status"])
 
 
+@dataclass
+class Table:
+    """A CSV/TSV read by :func:`read_table`: column names and rows, each row with the physical
+    line of the file where its record starts (a cell may span several lines)."""
+
+    path: Path
+    columns: list[str]
+    rows: list[tuple[int, dict]]
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, enc = raw[3:], "utf-8"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text": UTF-16 with a BOM
+        enc = "utf-16"
+    else:
+        enc = "utf-8"
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n" if enc == "utf-8" else "\n".encode("utf-16-le")) + 1
+        if enc == "utf-8" and b"\x00" in raw[:200]:
+            why = "looks like UTF-16 without a byte-order mark"
+        elif enc == "utf-8":
+            why = (f"not UTF-8 text (byte 0x{raw[e.start]:02x}; a legacy encoding such as GBK from a Chinese "
+                   "Excel?)")
+        else:
+            why = "broken UTF-16 text"
+        raise LabelError(f"{path}:{line}: {why}: save it as 'CSV UTF-8' (or 'Unicode Text') and try again") from None
+
+
+def read_table(path: str | Path, required: Iterable[str] = ()) -> Table:
+    """Read a label table (CSV, or TSV: ``.tsv``/``.tab``, or a tab-separated first line) as
+    text cells. UTF-8 (with or without BOM) and UTF-16 with a BOM (Excel's "Unicode Text")
+    are read; anything else (GBK from a Chinese Excel) is refused with the file and line.
+    Every problem raises :class:`LabelError` with ``file:line``, the line being the physical
+    line where the record starts (a quoted cell may span lines)."""
+    import csv
+    import io
+
+    path = Path(path)
+    if path.is_dir():
+        raise LabelError(f"{path}: is a folder; expected a CSV or TSV file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LabelError(f"{path}: no such file") from None
+    except OSError as e:
+        raise LabelError(f"{path}: cannot be read ({e.strerror or e})") from None
+    text = _decode(path, raw)
+    if not text.strip():
+        raise LabelError(f"{path}: the file is empty")
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") or ("\t" in first and "," not in first) else ","
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=sep, strict=True)
+    columns: list[str] | None = None
+    rows: list[tuple[int, dict]] = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise LabelError(f"{path}:{line}: cannot be read as {'TSV' if sep == chr(9) else 'CSV'} ({e})") from None
+        if not any(c.strip() for c in cells):
+            continue
+        if columns is None:
+            columns = [c.strip() for c in cells]
+            continue
+        if len(cells) > len(columns):
+            raise LabelError(f"{path}:{line}: {len(cells)} cells but {len(columns)} columns in the header")
+        rows.append((line, dict(zip(columns, cells + [""] * (len(columns) - len(cells))))))
+    columns = columns or []
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise LabelError(f"{path}:1: missing column(s) {missing}; found {columns}")
+    return Table(path, columns, rows)
+
+
 def import_table(path: str | Path, folder: str | Path, annotator: str, segments: pd.DataFrame,
                  labels: Iterable[str] = LABELS) -> int:
     """Append labels from a CSV/TSV with columns ``segment_id`` and ``label`` (optional
-    ``reason``) to ``annotator``'s log. Every row is validated first; nothing is written if
-    any row is bad (the error names the file and line). Returns the number appended."""
+    ``reason``) to ``annotator``'s log (:func:`read_table`: UTF-8 or UTF-16 with BOM). Every
+    row is validated first; nothing is written if any row is bad (the error names the file
+    and the line where the record starts); the rows are then appended in one write. Returns
+    the number appended."""
     path = Path(path)
     check_annotator(annotator)
     if annotator == ADJUDICATED:
         raise LabelError(f"'{ADJUDICATED}' is the adjudication log: labels cannot be imported into it; "
                          "adjudications are entered, each with its reason, through 'xitu agree --apply FILE'")
-    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    for col in ("segment_id", "label"):
-        if col not in df.columns:
-            raise LabelError(f"{path}:1: expected a column {col!r}, found {list(df.columns)}")
+    table = read_table(path, required=("segment_id", "label"))
     hashes = segments.set_index("segment_id")["text_hash"]
     labels = tuple(labels)
-    check_annotator(annotator)
-    for i, r in enumerate(df.itertuples(index=False), start=2):
-        if r.segment_id not in hashes.index:
-            raise LabelError(f"{path}:{i}: unknown segment id {r.segment_id!r}")
+    entries = []
+    for line, r in table.rows:
+        sid, lab = r["segment_id"].strip(), r["label"].strip()
+        if sid not in hashes.index:
+            raise LabelError(f"{path}:{line}: unknown segment id {sid!r}")
         try:
-            check_label(r.label.strip(), labels)
+            entries.append(make_entry(annotator, sid, lab, hashes[sid], labels, reason=r.get("reason", "") or ""))
         except LabelError as e:
-            raise LabelError(f"{path}:{i}: {e}") from None
-    entries = [make_entry(annotator, r.segment_id, r.label.strip(), hashes[r.segment_id], labels,
-                          reason=getattr(r, "reason", "") or "") for r in df.itertuples(index=False)]
+            raise LabelError(f"{path}:{line}: {e}") from None
     with lock_log(folder, annotator, what="xitu labels import"):
         return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
 
