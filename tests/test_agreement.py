@@ -307,3 +307,26 @@ def test_cli_file_errors_are_one_line_and_exit_2(tmp_path):
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
         assert expected in out.stderr, (args, out.stderr)
+
+
+def test_xitu_labels_export_and_version(tmp_path):
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    for f in (ROOT / "data" / "labels").glob("*.jsonl"):
+        shutil.copy(f, root / "data" / "labels")
+    env = {**os.environ, "XITU_ROOT": str(root)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xitu.cli", *a], env=env, cwd=root, capture_output=True,
+                                    text=True, timeout=120)
+    out = run("labels", "export")
+    assert out.returncode == 0, out.stderr
+    assert "gold set: 380 segments (agreed 351, adjudicated 29)" in out.stdout
+    sheet = pd.read_csv(root / "build" / "labels" / "gold.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(sheet) == 380 and set(sheet["decided_by"]) == {"agreed", "adjudicated"}
+    assert sheet["text"].ne("").all() and sheet["annotators"].str.startswith("a1=").all()
+    out = run("labels", "export", "--format", "jsonl", "--out", str(root / "g.jsonl"))
+    assert out.returncode == 0 and len((root / "g.jsonl").read_text(encoding="utf-8").splitlines()) == 380
+    from importlib.metadata import version
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"xitu {version('xitu')}"

@@ -309,3 +309,30 @@ def test_multiline_cells_report_the_line_where_the_record_starts(tmp_path):
 def test_a_folder_where_the_table_should_be_is_refused(tmp_path):
     with pytest.raises(L.LabelError, match=r"is a folder; expected a CSV or TSV file"):
         L.import_table(tmp_path, tmp_path / "logs", "a1", SEGS)
+
+
+# --------------------------------------------------------------------------- export (item 17)
+
+
+def test_gold_export_has_text_article_votes_and_how_decided(tmp_path):
+    seg = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "text_hash": ["h1", "h2", "h3"],
+                        "text": ["=HYPERLINK(\"http://x\")", "稀土出口管制", "third"], "article_id": ["a", "a", "b"],
+                        "title": ["T1", "T1", "T2"], "published": ["2025-01-01"] * 3, "source": ["S"] * 3,
+                        "language": ["en", "zh", "en"], "section": ["Group 1", "", ""], "heading": ["Policy", "", ""]})
+    for a, s1, s2 in (("a1", "none", "escalation"), ("a2", "none", "none"), ("a3", "escalation", None)):
+        L.record(tmp_path, a, "s1", s1)
+        if s2:
+            L.record(tmp_path, a, "s2", s2)
+    L.record(tmp_path, L.ADJUDICATED, "s2", "escalation", reason="controls (rule 2)")
+    L.record(tmp_path, "a1", "s3", "none")  # single: not exported
+    t = L.gold_export(L.replay(L.read_logs(tmp_path).entries), seg)
+    assert t[["segment_id", "label", "decided_by", "annotators", "adjudication_reason", "article_id", "title",
+              "context"]].values.tolist() == [
+        ["s1", "none", "majority", "a1=none; a2=none; a3=escalation", "", "a", "T1", "Group 1: Policy"],
+        ["s2", "escalation", "adjudicated", "a1=escalation; a2=none", "controls (rule 2)", "a", "T1", ""]]
+    csv_path = L.write_export(t, tmp_path / "out" / "gold.csv", "csv")
+    back = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back.loc[0, "text"] == "'=HYPERLINK(\"http://x\")" and back.loc[1, "text"] == "稀土出口管制"
+    jl = L.write_export(t, tmp_path / "out" / "gold.jsonl", "jsonl")
+    rows = [json.loads(x) for x in jl.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["text"] == "=HYPERLINK(\"http://x\")" and rows[1]["decided_by"] == "adjudicated"

@@ -4,6 +4,7 @@
     xitu run [--only 01 02]      ingest and execute the notebooks, writing figures/
     xitu labels import FILE --annotator NAME   append labels from a CSV/TSV to a log
     xitu labels status           labels per annotator, gold set, orphans, log problems
+    xitu labels export [--format csv|jsonl] [--out FILE]   gold labels with text and provenance
     xitu label --annotator NAME  label segments in the terminal, least certain first
     xitu agree [--apply CSV]     agreement (kappa, alpha), disagreements, adjudication
 """
@@ -84,6 +85,33 @@ def _cmd_labels_status(args) -> int:
 
 
 @_one_line_errors
+def _cmd_labels_export(args) -> int:
+    from xitu.labelling import load_segments
+    from xitu.labels import decide_gold, gold_export, read_logs, replay, write_export
+
+    paths = Paths.default()
+    logs = read_logs(paths.labels)
+    for p in logs.problems:
+        print(f"warning: {p.file}:{p.line}: {p.reason}", file=sys.stderr)
+    current = replay(logs.entries)
+    table = gold_export(current, load_segments(paths))
+    out = args.out or paths.build / "labels" / f"gold.{args.format}"
+    write_export(table, out, args.format)
+    print(decide_gold(current).summary())
+    print(f"wrote {len(table)} gold labels to {out}")
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("xitu")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+@_one_line_errors
 def _cmd_label(args) -> int:
     from xitu.label_terminal import main as label_main
 
@@ -100,6 +128,7 @@ def _cmd_agree(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``xitu`` command."""
     parser = argparse.ArgumentParser(prog="xitu", description="Topics and stance in rare-earth news coverage.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="parse data/raw into data/processed")
@@ -113,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed passed to every notebook")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("labels", help="label logs: import, status")
+    p = sub.add_parser("labels", help="label logs: import, status, export")
     lsub = p.add_subparsers(dest="labels_command", required=True)
     q = lsub.add_parser("import", help="append labels from a CSV/TSV (segment_id, label[, reason])")
     q.add_argument("file")
@@ -121,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_labels_import)
     q = lsub.add_parser("status", help="labels per annotator, gold set, orphans")
     q.set_defaults(func=_cmd_labels_status)
+    q = lsub.add_parser("export", help="the gold labels with their text, article and how each was decided")
+    q.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                   help="csv (default; excel-safe, UTF-8 with BOM) or jsonl (text exactly as stored)")
+    q.add_argument("--out", help="output file (default build/labels/gold.csv or .jsonl)")
+    q.set_defaults(func=_cmd_labels_export)
 
     from xitu import agreement, label_terminal
 

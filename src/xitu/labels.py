@@ -583,3 +583,40 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
     with lock_log(folder, annotator, what="xitu labels import"):
         return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
 
+
+
+EXPORT_COLUMNS = ["segment_id", "label", "decided_by", "annotators", "adjudication_reason", "article_id", "title",
+                  "published", "source", "language", "context", "text"]
+
+
+def gold_export(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """The gold set as a table for sharing: each gold segment's ``label``, how it was decided
+    (``decided_by``: ``agreed``, ``majority`` or ``adjudicated``, :func:`decide_gold`), each
+    annotator's label (``annotators``: ``a1=none; a2=none``), the adjudication's reason, the
+    article (id, title, date, source), the language, the Group heading and the text. A gold
+    label whose segment is no longer in the corpus keeps its row with empty text."""
+    g = decide_gold(current).gold.rename(columns={"source": "decided_by", "votes": "annotators",
+                                                  "reason": "adjudication_reason"})
+    seg = segments.drop_duplicates("segment_id")
+    cols = [c for c in ("segment_id", "article_id", "title", "published", "source", "language", "section",
+                        "heading", "text") if c in seg.columns]
+    out = g.merge(seg[cols], on="segment_id", how="left")
+    for c in ("article_id", "title", "published", "source", "language", "section", "heading", "text"):
+        out[c] = out[c].fillna("").astype(str) if c in out.columns else ""
+    out["context"] = [f"{a}: {b}" if a and b else a or b for a, b in zip(out["section"], out["heading"])]
+    return out[EXPORT_COLUMNS].sort_values("segment_id").reset_index(drop=True)
+
+
+def write_export(table: pd.DataFrame, path: str | Path, fmt: str = "csv") -> Path:
+    """Write :func:`gold_export` all-or-nothing: ``csv`` is excel-safe (formula-like cells
+    get a leading ``'``, UTF-8 with BOM); ``jsonl`` keeps every text exactly as stored."""
+    from xitu.io import atomic_write_text, write_csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        return write_csv(table, path, safe=True, bom=True)
+    if fmt == "jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in table.to_dict("records"))
+        return atomic_write_text(path, text)
+    raise LabelError(f"unknown export format {fmt!r}: csv or jsonl")
