@@ -52,7 +52,7 @@ from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
 POOLS = ("auto", "unlabelled", "own")
-ACTION_KEYS = {"k": "skip", "u": "undo", "q": "quit", "?": "help"}
+ACTION_KEYS = {"k": "skip", "u": "undo", "q": "quit", "?": "help", "r": "rules"}
 REQUIRED_COLUMNS = ("segment_id", "text", "text_hash", "article_id", "position", "section", "heading",
                     "language", "title", "source", "published", "queries")
 
@@ -66,7 +66,7 @@ class SessionError(ValueError):
 
 def label_keys(labels: Sequence[str] = LABELS) -> dict[str, str]:
     """One-letter shortcut for every label: the first letter of the label (or the next of its
-    letters) not yet taken and not an action key (k, u, q, ?). ``LABELS`` gives
+    letters) not yet taken and not an action key (k, u, q, ?, r). ``LABELS`` gives
     ``e``scalation, ``c``ooperation, ``s``elf-reliance, ``n``one."""
     keys: dict[str, str] = {}
     for lab in labels:
