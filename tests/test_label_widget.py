@@ -195,3 +195,25 @@ def test_second_window_is_refused_and_rerunning_the_cell_takes_over(tmp_path, se
         assert app.session.closed and "newer labelling widget" in app.message.value
     finally:
         LW._OPEN.clear()
+
+
+def test_the_widget_serves_the_cjk_font_for_the_chinese_it_shows(segments, tmp_path):
+    """Chinese renders as boxes without a CJK font (issue 12, item 14): the widget embeds the
+    shipped Noto Sans CJK SC, cut down to the characters of its segments, as 'xitu-cjk'."""
+    import base64
+    import io
+    import re as _re
+
+    from fontTools.ttLib import TTFont
+
+    s = LabellingSession("w7", segments, tmp_path, order="corpus", show_guess=False, language="zh")
+    w = LabelWidget(s, codebook=read_codebook(ROOT / "data" / "labels" / "CODEBOOK.md"))
+    css = w.font_style.value
+    assert w.widget.children[0] is w.font_style and "xitu-label" in w.widget._dom_classes
+    assert '@font-face{font-family:"xitu-cjk"' in css and 'font-family:"xitu-cjk", var(--jp-ui-font-family' in css
+    data = base64.b64decode(_re.search(r"base64,([A-Za-z0-9+/=]+)\)", css).group(1))
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    shown = {ch for ch in s.current.text + s.current.title if ord(ch) >= 0x4E00 and ord(ch) <= 0x9FFF}
+    assert shown and all(ord(ch) in cmap for ch in shown)  # every Chinese character shown has its glyph
+    assert len(data) < 600_000 and ord("A") not in cmap  # a subset, Latin left to JupyterLab's font
+    s.close()
