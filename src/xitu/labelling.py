@@ -16,7 +16,7 @@ Which segment comes next
     ``order="entropy"`` (default) or ``"margin"``: the classifier's least certain segment
     first — the entropy of ``predict_proba``, or one minus the gap between its two most
     probable classes. The classifier is trained on the gold set of all logs
-    (``labels.gold_labels``) plus the annotator's own labels, and retrained every
+    (``labels.decide_gold``), single labels so far, and the annotator's own labels, and retrained every
     ``retrain_every`` labels so the order follows what was just learned. Until there are
     two labels in each of two classes it cannot be trained; the session then falls back to
     corpus order and says so in :attr:`LabellingSession.model_status`.
@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, check_writable,
-                         decide_gold, gold_labels, lock_log, log_path, read_log, read_logs, record, replay, retract)
+                         decide_gold, lock_log, read_log, read_logs, record, replay, retract)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
