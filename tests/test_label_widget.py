@@ -169,3 +169,51 @@ def test_notebook_executes_headless_and_makes_no_label(tmp_path):
     assert "0 current labels" in "".join(o.get("text", "") for o in outputs)
     assert list((root / "data" / "labels").glob("*.jsonl")) == []
     json.dumps(nb)  # the executed notebook is plain JSON
+
+
+def test_second_window_is_refused_and_rerunning_the_cell_takes_over(tmp_path, segments, monkeypatch):
+    """Two windows, one annotator (issue 12, item 8): a terminal session holds the log, so the
+    widget refuses to start and says why; re-running the notebook cell in the same kernel
+    finishes the earlier widget instead of being locked out by it."""
+    root = tmp_path
+    (root / "data" / "labels").mkdir(parents=True)
+    paths = Paths(root)
+    terminal = LabellingSession("w9", segments, paths.labels, order="corpus", show_guess=False)
+    import xitu.label_widget as LW
+    import xitu.labelling as LG
+    monkeypatch.setattr(LG, "load_segments", lambda paths=None: segments)  # the corpus is already parsed
+    app = labelling_app(None, paths, goal=3, order="corpus", show_guess=False)
+    try:
+        app.name_box.value = "w9"
+        app.on_start()
+        assert app.session is None and "annotator w9: another session holds" in app.message.value
+        terminal.close()
+        app.on_start()
+        assert app.session is not None and not app.session.closed
+        again = labelling_app("w9", paths, goal=3, order="corpus", show_guess=False)  # the cell re-run
+        assert again.session is not None and not again.session.closed
+        assert app.session.closed and "newer labelling widget" in app.message.value
+    finally:
+        LW._OPEN.clear()
+
+
+def test_the_widget_serves_the_cjk_font_for_the_chinese_it_shows(segments, tmp_path):
+    """Chinese renders as boxes without a CJK font (issue 12, item 14): the widget embeds the
+    shipped Noto Sans CJK SC, cut down to the characters of its segments, as 'xitu-cjk'."""
+    import base64
+    import io
+    import re as _re
+
+    from fontTools.ttLib import TTFont
+
+    s = LabellingSession("w7", segments, tmp_path, order="corpus", show_guess=False, language="zh")
+    w = LabelWidget(s, codebook=read_codebook(ROOT / "data" / "labels" / "CODEBOOK.md"))
+    css = w.font_style.value
+    assert w.widget.children[0] is w.font_style and "xitu-label" in w.widget._dom_classes
+    assert '@font-face{font-family:"xitu-cjk"' in css and 'font-family:"xitu-cjk", var(--jp-ui-font-family' in css
+    data = base64.b64decode(_re.search(r"base64,([A-Za-z0-9+/=]+)\)", css).group(1))
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    shown = {ch for ch in s.current.text + s.current.title if ord(ch) >= 0x4E00 and ord(ch) <= 0x9FFF}
+    assert shown and all(ord(ch) in cmap for ch in shown)  # every Chinese character shown has its glyph
+    assert len(data) < 600_000 and ord("A") not in cmap  # a subset, Latin left to JupyterLab's font
+    s.close()

@@ -90,7 +90,7 @@ def test_label_is_on_disk_before_the_next_segment_is_shown(seg, tmp_path):
     assert shown_when_written == [1]
     assert lines(tmp_path / "ann.jsonl")[0] | {"time": None} == {
         "segment_id": seg.segment_id[0], "text_hash": "h00", "label": E, "annotator": "ann",
-        "time": None, "action": "label"}
+        "time": None, "action": "label", "session": s.session_id}
     assert s.current.segment_id == seg.segment_id[1]  # corpus order
     s.label(C)
     assert shown_when_written == [1, 2]
@@ -145,6 +145,7 @@ def test_skip_is_session_only(seg, tmp_path):
     s.skip()
     assert not (tmp_path / "ann.jsonl").exists()
     assert s.current.segment_id != first and s.progress().skipped == 1
+    s.close()  # one session per annotator at a time
     assert session(seg, tmp_path).current.segment_id == first  # a new session shows it again
 
 
@@ -226,6 +227,7 @@ def test_pools_and_the_automatic_switch(seg, tmp_path):
     assert shown == list(seg.segment_id[10:])
     s = session(seg, tmp_path, annotator="late", pool="auto")
     assert s.active_pool == "own" and "second opinion" in s.notice  # nothing unlabelled is left
+    s.close()  # one session per annotator at a time
     own = session(seg, tmp_path, annotator="late", pool="own")
     assert own.current.segment_id == seg.segment_id[0]  # others' labels do not hide a segment
 
@@ -237,6 +239,7 @@ def test_guess_hidden_in_own_pool(seg, tmp_path):
     s = LabellingSession("late", seg, tmp_path, pool="auto", trainer=tr)
     assert s.active_pool == "own" and s.model is not None
     assert s.current.guess is None and not s.show_guess  # trained on the other's label of this very segment
+    s.close()
     shown = LabellingSession("late", seg, tmp_path, pool="own", trainer=tr, show_guess=True)
     assert shown.current.guess == E
 
@@ -257,6 +260,7 @@ def test_entropy_and_margin_order_follow_the_classifier(seg, tmp_path):
     assert s.current.guess is not None and "least certain" in s.current.why
     s.skip()
     assert s.current.segment_id == seg.segment_id[9]
+    s.close()
     m = LabellingSession("me", seg, tmp_path, order="margin", trainer=FakeTrainer(table))
     assert m.current.segment_id == seg.segment_id[9]
     assert m.current.uncertainty == pytest.approx(1.0)
@@ -433,6 +437,126 @@ def test_label_status(tmp_path):
     record(p.labels, "a1", "s2", N)
     retract(p.labels, "a1", "s2")
     st_ = label_status(p)
-    assert "disagreements waiting for adjudication: 1" in st_.summary
+    assert "waiting for adjudication: 1" in st_.summary
     assert st_.table.loc["a1", "total"] == 1 and st_.table.loc["a2", "cooperation"] == 1
     assert gold_labels(replay(read_logs(p.labels).entries))[0].empty
+
+
+def test_reserved_and_newline_names_are_refused_by_the_session(seg, tmp_path):
+    for name in ("a1\n", "con", "NUL", "com1", "Lpt1"):
+        with pytest.raises(LabelError, match="refused"):
+            session(seg, tmp_path, annotator=name)
+    assert list(tmp_path.iterdir()) == []
+    for name in ("console", "com10", "nul_1", "auxiliary"):  # only the device names themselves
+        session(seg, tmp_path / name, annotator=name).close()
+
+
+def test_a_log_that_cannot_be_written_is_refused_at_start(seg, tmp_path, monkeypatch):
+    (tmp_path / "ann.jsonl").mkdir()  # a folder where the log should be
+    with pytest.raises(LabelError, match=r"ann\.jsonl: the log cannot be written"):
+        session(seg, tmp_path)
+    import os as _os
+
+    import xitu.labels as L
+    other = tmp_path / "ro"
+    other.mkdir()
+    record(other, "ann", "a0-s00", E)
+    real_open = _os.open
+
+    def refuse(path, flags, *a):  # a read-only log (chmod does not stop root, so simulate it)
+        if str(path).endswith("ann.jsonl") and flags & (_os.O_WRONLY | _os.O_RDWR):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(L.os, "open", refuse)
+    with pytest.raises(LabelError, match="Permission denied"):
+        session(seg, other)
+
+
+# --------------------------------------------------------------------------- two windows (issue 12, item 8)
+
+
+def test_a_second_session_of_the_same_annotator_is_refused_until_the_first_ends(seg, tmp_path):
+    first = session(seg, tmp_path, annotator="ann")
+    with pytest.raises(LabelError, match=r"annotator ann: another session holds .*ann\.jsonl \(a labelling session, pid"):
+        session(seg, tmp_path, annotator="ann")
+    other = session(seg, tmp_path, annotator="bob")  # another annotator is not affected
+    first.label(E)
+    first.close()
+    second = session(seg, tmp_path, annotator="ann")  # released by close()
+    assert second.current.segment_id != seg.segment_id[0]
+    second.close()
+    other.close()
+    with session(seg, tmp_path, annotator="ann") as s3:  # a context manager releases it too
+        s3.label(C)
+    session(seg, tmp_path, annotator="ann").close()
+
+
+def test_undo_retracts_only_this_sessions_own_decision(seg, tmp_path):
+    s = session(seg, tmp_path)
+    first = s.current.segment_id
+    s.label(E)
+    # something else (an older tool, a hand edit) relabels the same segment behind the lock
+    record(tmp_path, "ann", first, C)
+    assert s.undo() is s.current and s.current.segment_id != first
+    assert "not undone" in s.notice
+    log = lines(tmp_path / "ann.jsonl")
+    assert [x["action"] for x in log] == ["label", "label"]  # no retraction of the other label
+    assert replay(read_log(tmp_path / "ann.jsonl").entries).label.tolist() == [C]
+    # its own decision is undone as before, and the retraction says whose it was
+    s.label(S)
+    assert s.undo() is not None and lines(tmp_path / "ann.jsonl")[-1]["session"] == s.session_id
+
+
+def test_a_label_written_elsewhere_while_shown_is_not_overridden(seg, tmp_path):
+    s = session(seg, tmp_path)
+    shown = s.current.segment_id
+    record(tmp_path, "ann", shown, N)  # written behind the lock while the segment is on screen
+    with pytest.raises(SessionError, match="nothing was written"):
+        s.label(E, segment_id=shown)
+    assert replay(read_log(tmp_path / "ann.jsonl").entries).label.tolist() == [N]
+    assert s.current.segment_id != shown
+
+
+HOLDER = """
+import sys
+import pandas as pd
+sys.path.insert(0, sys.argv[2])
+from test_labelling import synthetic_segments
+from xitu.labelling import LabellingSession
+s = LabellingSession("ann", synthetic_segments(), sys.argv[1], order="corpus", show_guess=False)
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_second_window_in_another_process_is_refused_and_a_killed_one_frees_the_log(seg, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), str(Path(__file__).parent)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        with pytest.raises(LabelError, match=rf"annotator ann: another session holds .*pid {child.pid}"):
+            session(seg, tmp_path)
+        os.kill(child.pid, signal.SIGKILL)  # the window dies without closing anything
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    s = session(seg, tmp_path)  # the lock died with the process
+    s.label(E)
+    s.close()
+    # and a second `xitu label` in a real process while this one holds the log: exit 2, one line
+    holder = session(seg, tmp_path)
+    try:
+        out = subprocess.run([sys.executable, "-c", HOLDER, str(tmp_path), str(Path(__file__).parent)],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode != 0 and "another session holds" in out.stderr
+    finally:
+        holder.close()

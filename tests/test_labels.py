@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -43,7 +44,8 @@ def test_malformed_middle_line_reported_with_line_number(tmp_path):
     assert len(r.entries) == 2 and [(x.line, "unknown label" in x.reason) for x in r.problems] == [(2, True)]
 
 
-@pytest.mark.parametrize("name", ["", "a b", "../x", "名字", "a" * 33, "-a"])
+@pytest.mark.parametrize("name", ["", "a b", "../x", "名字", "a" * 33, "-a", "a1\n", "a1\r\n",
+                                  "con", "NUL", "Aux", "prn", "com1", "LPT9", "CoM3"])
 def test_odd_annotator_names_refused(tmp_path, name):
     with pytest.raises(L.LabelError, match="annotator name"):
         L.record(tmp_path, name, "s1", "none")
@@ -62,7 +64,9 @@ def test_gold_adjudicated_beats_disagreement(tmp_path):
     L.record(tmp_path, "a2", "s2", "none")
     L.record(tmp_path, "a1", "s3", "cooperation")
     gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
-    assert sorted(gold.itertuples(index=False, name=None)) == [("s2", "none", "agreed"), ("s3", "cooperation", "single")]
+    # s3 has one label: it stands, reported as single-coded (the codebook's gold rule 4)
+    assert sorted(gold.itertuples(index=False, name=None)) == [("s2", "none", "agreed"),
+                                                               ("s3", "cooperation", "single")]
     assert list(unresolved["segment_id"]) == ["s1"]
     L.record(tmp_path, L.ADJUDICATED, "s1", "escalation", reason="rule 2")
     gold, unresolved = L.gold_labels(L.replay(L.read_logs(tmp_path).entries))
@@ -129,3 +133,208 @@ def test_the_projects_gold_set_is_complete_double_coded_and_clean(paths, seed_co
     disputed = w.drop(columns=[L.ADJUDICATED]).nunique(axis=1) > 1
     assert set(adj["segment_id"]) == set(w.index[disputed])
     assert all(len(e.get("reason", "")) > 20 for e in logs.entries if e["annotator"] == L.ADJUDICATED)
+
+
+# --------------------------------------------------------------------------- disk full (issue 12, item 7)
+
+
+def _disk_fills_midway(monkeypatch, module):
+    """Make ``os.write`` in ``module`` write half of what it is given, then fail with ENOSPC
+    (a disk that fills up in the middle of a write); ``file.write`` is made to fail the same
+    way, so code that writes through a Python file object hits it too."""
+    import builtins
+    import errno
+    import io
+
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, bytes(data[: max(1, len(data) // 2)]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(module.os, "write", half_then_full)
+    real_open = builtins.open
+
+    class Full(io.FileIO):
+        calls = 0
+
+        def write(self, b):
+            Full.calls += 1
+            if Full.calls >= 2:  # the first row goes through, then the disk is full mid-line
+                super().write(bytes(b)[: len(b) // 2])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(b)
+
+    def fake_open(file, mode="r", *a, **k):
+        if "a" in mode and "b" in mode and str(file).endswith(".jsonl"):
+            return Full(file, "a")
+        return real_open(file, mode, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+
+
+def test_import_on_a_full_disk_leaves_the_log_byte_identical(tmp_path, monkeypatch):
+    segs = pd.DataFrame({"segment_id": [f"s{i}" for i in range(5)], "text_hash": [f"h{i}" for i in range(5)]})
+    L.record(tmp_path, "a1", "s0", "none", "h0")
+    log = tmp_path / "a1.jsonl"
+    before = log.read_bytes()
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label\n" + "".join(f"s{i},escalation\n" for i in range(1, 5)), encoding="utf-8")
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(L.LabelError) as err:
+        L.import_table(f, tmp_path, "a1", segs)
+    assert log.read_bytes() == before  # rolled back: no row, no half line
+    msg = str(err.value)
+    assert "\n" not in msg and str(log) in msg and "No space left" in msg and "nothing written" in msg
+
+
+def test_append_to_a_new_log_on_a_full_disk_leaves_no_file(tmp_path, monkeypatch):
+    _disk_fills_midway(monkeypatch, L)
+    with pytest.raises(L.LabelError, match="nothing written"):
+        L.record(tmp_path, "a1", "s0", "none")
+    assert not (tmp_path / "a1.jsonl").exists()
+
+
+# --------------------------------------------------------------------------- whose line is it (item 9)
+
+
+def test_a_line_claiming_another_annotator_is_reported_and_ignored(tmp_path):
+    L.record(tmp_path, "a1", "s1", "escalation")
+    L.record(tmp_path, "a2", "s1", "escalation")
+    L.record(tmp_path, "a1", "s2", "none")
+    L.record(tmp_path, "a2", "s2", "cooperation")
+    forged = [{"segment_id": "s1", "annotator": "a1", "action": "retract", "label": None},  # retracts a1's label?
+              {"segment_id": "s2", "annotator": "adjudicated", "action": "label", "label": "none",
+               "reason": "I decide"},  # overrides gold?
+              {"segment_id": "s3", "annotator": "a1", "action": "label", "label": "none"}]
+    with open(tmp_path / "a2.jsonl", "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(e) + "\n" for e in forged))
+    logs = L.read_logs(tmp_path)
+    assert [(p.file.endswith("a2.jsonl"), p.line, "claims annotator" in p.reason) for p in logs.problems] == [
+        (True, 3, True), (True, 4, True), (True, 5, True)]
+    assert "line claims annotator 'adjudicated' but this is a2's log" in logs.problems[1].reason
+    cur = L.replay(logs.entries)
+    gold, unresolved = L.gold_labels(cur)
+    assert dict(zip(gold.segment_id, gold.label)) == {"s1": "escalation"}  # a1's label of s1 stands
+    assert list(unresolved.segment_id) == ["s2"]  # still waiting for a real adjudication
+    assert set(cur[cur.annotator == "a1"].segment_id) == {"s1", "s2"}
+
+
+def test_an_adjudication_without_reason_is_refused_and_ignored(tmp_path):
+    with pytest.raises(L.LabelError, match="needs its reason"):
+        L.record(tmp_path, L.ADJUDICATED, "s1", "none")
+    (tmp_path / "adjudicated.jsonl").write_text(json.dumps(
+        {"segment_id": "s1", "annotator": "adjudicated", "action": "label", "label": "none"}) + "\n")
+    r = L.read_log(tmp_path / "adjudicated.jsonl")
+    assert r.entries == [] and "without a reason" in r.problems[0].reason
+
+
+def test_labels_cannot_be_imported_as_adjudications(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["s1"], "text_hash": ["h1"]})
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label,reason\ns1,none,because\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match="xitu agree --apply"):
+        L.import_table(f, tmp_path / "logs", L.ADJUDICATED, segs)
+    assert not (tmp_path / "logs").exists() or not list((tmp_path / "logs").glob("*.jsonl"))
+
+
+# --------------------------------------------------------------------------- the gold rule (item 11)
+
+
+@pytest.mark.parametrize("votes, expected", [
+    (["escalation"], ("single", None)),
+    (["none", "none"], ("gold", ("none", "agreed"))),
+    (["none", "escalation"], ("unresolved", None)),
+    (["none", "none", "escalation"], ("gold", ("none", "majority"))),  # three agree-ish: one dissent
+    (["none", "none", "none", "escalation"], ("gold", ("none", "majority"))),  # was: out of gold
+    (["none", "none", "escalation", "escalation"], ("unresolved", None)),  # a tie
+    (["none", "none", "escalation", "cooperation"], ("unresolved", None)),  # 2 of 4 is not more than half
+    (["none", "escalation", "cooperation"], ("unresolved", None)),  # no majority
+    (["none", "none", "none"], ("gold", ("none", "agreed"))),
+])
+def test_gold_rule_for_any_number_of_annotators(tmp_path, votes, expected):
+    for i, lab in enumerate(votes):
+        L.record(tmp_path, f"a{i + 1}", "s1", lab)
+    g = L.decide_gold(L.replay(L.read_logs(tmp_path).entries))
+    kind, gold = expected
+    assert (len(g.gold), len(g.unresolved), len(g.single)) == {"gold": (1, 0, 0), "unresolved": (0, 1, 0),
+                                                                "single": (1, 0, 1)}[kind]
+    if gold:
+        assert tuple(g.gold.iloc[0][["label", "source"]]) == gold
+        assert g.gold.iloc[0]["votes"] == "; ".join(f"a{i + 1}={v}" for i, v in enumerate(votes))
+    L.record(tmp_path, L.ADJUDICATED, "s1", "cooperation", reason="settled")  # an adjudication stands
+    g = L.decide_gold(L.replay(L.read_logs(tmp_path).entries))
+    assert g.gold[["segment_id", "label", "source", "reason"]].values.tolist() == [["s1", "cooperation", "adjudicated", "settled"]]
+
+
+def test_the_gold_rule_is_in_the_codebook(paths):
+    text = (paths.labels / "CODEBOOK.md").read_text(encoding="utf-8")
+    section = text.split("## How gold is decided", 1)[1].split("\n## ", 1)[0]
+    for phrase in ("adjudication stands", "strict majority", "at least two", "tie", "second opinion"):
+        assert phrase in section
+
+
+# --------------------------------------------------------------------------- tables from spreadsheets (item 13)
+
+
+SEGS = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "text_hash": ["h1", "h2", "h3"]})
+
+
+def test_utf16_unicode_text_from_excel_is_read(tmp_path):
+    f = tmp_path / "from-excel.txt"  # Excel "Unicode Text": UTF-16 LE with BOM, tab-separated
+    f.write_bytes("segment_id\tlabel\treason\r\ns1\tnone\t背景数字\r\ns2\tescalation\t管制\r\n".encode("utf-16"))
+    assert L.import_table(f, tmp_path / "logs", "a1", SEGS) == 2
+    cur = L.replay(L.read_logs(tmp_path / "logs").entries)
+    assert cur[["segment_id", "label", "reason"]].values.tolist() == [["s1", "none", "背景数字"], ["s2", "escalation", "管制"]]
+
+
+def test_gbk_from_chinese_excel_is_refused_with_file_and_line(tmp_path):
+    f = tmp_path / "gbk.csv"
+    f.write_bytes("segment_id,label,reason\ns1,none,ok\ns2,none,稀土管制\n".encode("gbk"))
+    with pytest.raises(L.LabelError, match=r"gbk\.csv:3: not UTF-8 text .*GBK") as err:
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "logs").exists() or not list((tmp_path / "logs").glob("*.jsonl"))
+
+
+def test_multiline_cells_report_the_line_where_the_record_starts(tmp_path):
+    f = tmp_path / "multi.csv"
+    f.write_text('segment_id,label,reason\ns1,none,"a note\nover\nthree lines"\ns2,bogus,x\n', encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"multi\.csv:5: unknown label 'bogus'"):
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+    f.write_text('segment_id,label,reason\ns1,none,"a note\nover two"\ns9,none,x\n', encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"multi\.csv:4: unknown segment id 's9'"):
+        L.import_table(f, tmp_path / "logs", "a1", SEGS)
+
+
+def test_a_folder_where_the_table_should_be_is_refused(tmp_path):
+    with pytest.raises(L.LabelError, match=r"is a folder; expected a CSV or TSV file"):
+        L.import_table(tmp_path, tmp_path / "logs", "a1", SEGS)
+
+
+# --------------------------------------------------------------------------- export (item 17)
+
+
+def test_gold_export_has_text_article_votes_and_how_decided(tmp_path):
+    seg = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "text_hash": ["h1", "h2", "h3"],
+                        "text": ["=HYPERLINK(\"http://x\")", "稀土出口管制", "third"], "article_id": ["a", "a", "b"],
+                        "title": ["T1", "T1", "T2"], "published": ["2025-01-01"] * 3, "source": ["S"] * 3,
+                        "language": ["en", "zh", "en"], "section": ["Group 1", "", ""], "heading": ["Policy", "", ""]})
+    for a, s1, s2 in (("a1", "none", "escalation"), ("a2", "none", "none"), ("a3", "escalation", None)):
+        L.record(tmp_path, a, "s1", s1)
+        if s2:
+            L.record(tmp_path, a, "s2", s2)
+    L.record(tmp_path, L.ADJUDICATED, "s2", "escalation", reason="controls (rule 2)")
+    L.record(tmp_path, "a1", "s3", "none")  # single-coded: exported, and said so
+    t = L.gold_export(L.replay(L.read_logs(tmp_path).entries), seg)
+    assert t[["segment_id", "label", "decided_by", "annotators", "adjudication_reason", "article_id", "title",
+              "context"]].values.tolist() == [
+        ["s1", "none", "majority", "a1=none; a2=none; a3=escalation", "", "a", "T1", "Group 1: Policy"],
+        ["s2", "escalation", "adjudicated", "a1=escalation; a2=none", "controls (rule 2)", "a", "T1", ""],
+        ["s3", "none", "single", "a1=none", "", "b", "T2", ""]]
+    csv_path = L.write_export(t, tmp_path / "out" / "gold.csv", "csv")
+    back = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back.loc[0, "text"] == "'=HYPERLINK(\"http://x\")" and back.loc[1, "text"] == "稀土出口管制"
+    jl = L.write_export(t, tmp_path / "out" / "gold.jsonl", "jsonl")
+    rows = [json.loads(x) for x in jl.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["text"] == "=HYPERLINK(\"http://x\")" and rows[1]["decided_by"] == "adjudicated"

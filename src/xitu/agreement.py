@@ -25,7 +25,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xitu.labels import ADJUDICATED, LABELS, LabelError, check_label, record
+from xitu.labels import (ADJUDICATED, LABELS, LabelError, append_many, check_label, lock_log, log_path,
+                         make_entry)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -138,6 +139,7 @@ class AgreementReport:
     disagreements: pd.DataFrame  # pending (or all) disagreements
     n_disagreements: int  # all disagreements, adjudicated or not
     n_adjudicated: int  # of those, adjudicated
+    gold: str = ""  # labels.GoldSet.summary(): gold, waiting for adjudication, single
 
     def summary(self, max_rows: int = 50, width: int = 100) -> str:
         """Readable lines: labels per annotator, kappa per pair, alpha, disagreements."""
@@ -161,6 +163,8 @@ class AgreementReport:
         out.append("")
         pending = self.n_disagreements - self.n_adjudicated
         out.append(f"disagreements: {self.n_disagreements} ({self.n_adjudicated} adjudicated, {pending} pending)")
+        if self.gold:
+            out.append(self.gold)
         ann = [c for c in self.disagreements.columns
                if c not in ("segment_id", "title", "published", "context", "text", "adjudicated",
                             "adjudication_reason", "label", "reason")]
@@ -186,7 +190,10 @@ def agreement_report(current: pd.DataFrame, segments: pd.DataFrame | None = None
     every = disagreements(current, segments, include_adjudicated=True)
     n_adj = int(every["adjudicated"].ne("").sum()) if len(every) else 0
     shown = every if include_adjudicated else every[every["adjudicated"].eq("")]
-    return AgreementReport(counts, pairwise_kappa(current), alpha, n, shown.reset_index(drop=True), len(every), n_adj)
+    from xitu.labels import decide_gold
+
+    return AgreementReport(counts, pairwise_kappa(current), alpha, n, shown.reset_index(drop=True), len(every), n_adj,
+                           decide_gold(current).summary())
 
 
 # --------------------------------------------------------------------------- adjudication
@@ -199,29 +206,31 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
     The CSV needs columns ``segment_id``, ``label`` and ``reason`` (other columns, such as
     those :func:`disagreements` writes, are ignored). Rows with an empty ``label`` are left
     for later. Every other row must name a segment of the corpus, a known label and a
-    non-empty reason, and a segment may appear only once; all problems are reported together
+    non-empty reason, and a segment may appear only once; the segment must be in
+    disagreement (its annotators gave different labels): a segment on which the annotators
+    agree, or that nobody labelled, is refused; all problems are reported together
     and **nothing is written** unless every row is valid. A row identical to the segment's
     current adjudication (same label and reason) is not written again.
 
     Returns counts: ``written``, ``pending`` (empty label), ``unchanged``.
     """
+    from xitu.labels import read_table
+
     path = Path(path)
     labels = tuple(labels)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise LabelError(f"{path}: the file is empty") from None
-    missing = [c for c in ("segment_id", "label", "reason") if c not in df.columns]
-    if missing:
-        raise LabelError(f"{path}:1: missing column(s) {missing}; found {list(df.columns)}")
+    table = read_table(path, required=("segment_id", "label", "reason"))
     hashes = segments.drop_duplicates("segment_id").set_index("segment_id")["text_hash"]
-    adj = {}
-    if current is not None:
-        a = current[current["annotator"].eq(ADJUDICATED)]
-        adj = {r.segment_id: (r.label, r.reason) for r in a.itertuples(index=False)}
+    if current is None:
+        from xitu.labels import read_logs, replay
+
+        current = replay(read_logs(folder, labels).entries)
+    a = current[current["annotator"].eq(ADJUDICATED)]
+    adj = {r.segment_id: (r.label, r.reason) for r in a.itertuples(index=False)}
+    h = _humans(current)
+    votes = h.groupby("segment_id")["label"].agg(lambda x: sorted(set(x))) if len(h) else pd.Series(dtype=object)
     errors, todo, seen = [], [], {}
     pending = unchanged = 0
-    for line, r in enumerate(df.to_dict("records"), start=2):
+    for line, r in table.rows:
         sid, lab, why = r["segment_id"].strip(), r["label"].strip(), r["reason"].strip()
         if not lab:
             pending += 1
@@ -238,6 +247,11 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
             errors.append(f"{where}: {e}")
         if not why:
             errors.append(f"{where}: an adjudication needs its reason (column 'reason' is empty)")
+        if sid in hashes.index and len(votes.get(sid, [])) < 2:  # only a disagreement is adjudicated
+            given = votes.get(sid, [])
+            errors.append(f"{where}: segment {sid} is not in disagreement ("
+                          + (f"its annotators agree on {given[0]}" if given else "nobody has labelled it")
+                          + "); only a disagreement can be adjudicated")
         if sid in seen:
             errors.append(f"{where}: segment {sid} already adjudicated on line {seen[sid]} of this file")
         seen.setdefault(sid, line)
@@ -247,17 +261,22 @@ def apply_adjudications(path: str | Path, folder: str | Path, segments: pd.DataF
         todo.append((sid, lab, why))
     if errors:
         raise LabelError(f"nothing written; {len(errors)} problem(s) in {path}:\n  " + "\n  ".join(errors))
-    for sid, lab, why in todo:
-        record(folder, ADJUDICATED, sid, lab, hashes[sid], labels, reason=why)
+    entries = [make_entry(ADJUDICATED, sid, lab, hashes[sid], labels, reason=why) for sid, lab, why in todo]
+    with lock_log(folder, ADJUDICATED, what="xitu agree --apply"):
+        append_many(log_path(folder, ADJUDICATED), entries)  # one write: every row or none
     return {"written": len(todo), "pending": pending, "unchanged": unchanged}
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as UTF-8 with BOM (spreadsheet programs then show the Chinese text)."""
+    """Write a table for a spreadsheet: UTF-8 with BOM (so the Chinese text shows), written
+    atomically, and excel-safe (:func:`xitu.io.write_csv`): a cell that would start a formula
+    (``=HYPERLINK(…``, ``+``, ``-``, ``@``) gets a leading ``'`` in this copy only; the logs
+    keep the text as it was."""
+    from xitu.io import write_csv as safe_csv
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    return path
+    return safe_csv(df, path, safe=True, bom=True)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@
     xitu notebooks strip         remove outputs from notebooks/*.ipynb
     xitu labels import FILE --annotator NAME   append labels from a CSV/TSV to a log
     xitu labels status           labels per annotator, gold set, orphans, log problems
+    xitu labels export [--format csv|jsonl] [--out FILE]   gold labels with text and provenance
     xitu label --annotator NAME  label segments in the terminal, least certain first
     xitu agree [--apply CSV]     agreement (kappa, alpha), disagreements, adjudication
 """
@@ -80,6 +81,26 @@ def _cmd_notebooks_strip(args) -> int:
     return 0
 
 
+def _one_line_errors(fn):
+    """For the label commands: a file-system error (a folder where a file is expected, an
+    unwritable folder, a full disk) becomes a one-line ``xitu: error`` and exit 2, never a
+    traceback (``main`` prints :class:`ValueError` that way)."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(args):
+        try:
+            return fn(args)
+        except (ValueError, FileNotFoundError):
+            raise
+        except OSError as e:
+            where = e.filename or ""
+            raise ValueError(f"{where}: {e.strerror or e}" if where else f"{e.strerror or e}") from None
+
+    return run
+
+
+@_one_line_errors
 def _cmd_labels_import(args) -> int:
     from xitu.labels import import_table
     from xitu.processed import load_tables
@@ -90,16 +111,16 @@ def _cmd_labels_import(args) -> int:
     return 0
 
 
+@_one_line_errors
 def _cmd_labels_status(args) -> int:
-    from xitu.labels import gold_labels, orphans, read_logs, replay
+    from xitu.labels import decide_gold, orphans, read_logs, replay
     from xitu.processed import load_tables
 
     paths = Paths.default()
     logs = read_logs(paths.labels)
     current = replay(logs.entries)
     print(current.groupby(["annotator", "label"]).size().unstack(fill_value=0).to_string() if len(current) else "no labels yet")
-    gold, unresolved = gold_labels(current)
-    print(f"gold: {len(gold)} segments; waiting for adjudication: {len(unresolved)}")
+    print(decide_gold(current).summary())
     orph = orphans(current, load_tables(paths)[1])
     for r in orph.itertuples(index=False):
         print(f"orphan label ({r.status}): {r.annotator} {r.segment_id} {r.label}")
@@ -108,12 +129,41 @@ def _cmd_labels_status(args) -> int:
     return 0
 
 
+@_one_line_errors
+def _cmd_labels_export(args) -> int:
+    from xitu.labelling import load_segments
+    from xitu.labels import decide_gold, gold_export, read_logs, replay, write_export
+
+    paths = Paths.default()
+    logs = read_logs(paths.labels)
+    for p in logs.problems:
+        print(f"warning: {p.file}:{p.line}: {p.reason}", file=sys.stderr)
+    current = replay(logs.entries)
+    table = gold_export(current, load_segments(paths))
+    out = args.out or paths.build / "labels" / f"gold.{args.format}"
+    write_export(table, out, args.format)
+    print(decide_gold(current).summary())
+    print(f"wrote {len(table)} gold labels to {out}")
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("xitu")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+@_one_line_errors
 def _cmd_label(args) -> int:
     from xitu.label_terminal import main as label_main
 
     return label_main(args)
 
 
+@_one_line_errors
 def _cmd_agree(args) -> int:
     from xitu.agreement import main as agree_main
 
@@ -123,6 +173,7 @@ def _cmd_agree(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``xitu`` command."""
     parser = argparse.ArgumentParser(prog="xitu", description="Topics and stance in rare-earth news coverage.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="parse data/raw into data/processed")
@@ -141,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = nsub.add_parser("strip", help="remove outputs from notebooks/*.ipynb (sources unchanged)")
     q.set_defaults(func=_cmd_notebooks_strip)
 
-    p = sub.add_parser("labels", help="label logs: import, status")
+    p = sub.add_parser("labels", help="label logs: import, status, export")
     lsub = p.add_subparsers(dest="labels_command", required=True)
     q = lsub.add_parser("import", help="append labels from a CSV/TSV (segment_id, label[, reason])")
     q.add_argument("file")
@@ -149,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_labels_import)
     q = lsub.add_parser("status", help="labels per annotator, gold set, orphans")
     q.set_defaults(func=_cmd_labels_status)
+    q = lsub.add_parser("export", help="the gold labels with their text, article and how each was decided")
+    q.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                   help="csv (default; excel-safe, UTF-8 with BOM) or jsonl (text exactly as stored)")
+    q.add_argument("--out", help="output file (default build/labels/gold.csv or .jsonl)")
+    q.set_defaults(func=_cmd_labels_export)
 
     from xitu import agreement, label_terminal
 

@@ -1,21 +1,29 @@
 """Terminal front end of the labelling session: ``xitu label --annotator NAME``.
 
-Plain ``input()`` prompts, one segment at a time, on :class:`xitu.labelling.LabellingSession`::
+One segment at a time, on :class:`xitu.labelling.LabellingSession`::
 
     e escalation   c cooperation   s self-reliance   n none
-    k skip         u undo          ? help (codebook)  q quit
+    k skip         u undo          ? help (codebook)  r decision rules   q quit
 
-A label can also be typed in full (``self-reliance``). Every label is appended to
-``data/labels/<annotator>.jsonl`` and fsynced before the next segment is printed; the line
-``saved <label> for <segment>`` confirms it. Ctrl-D and Ctrl-C quit like ``q`` (nothing is
-lost: every confirmed label is already on disk).
+In a terminal each key acts at once, without Enter (the terminal is put in cbreak mode
+with ``termios``/``tty`` while waiting for a key, and restored after). When the input is
+not a terminal (a pipe, a script) or with ``--line-mode``, answers are read line by line,
+and a label can also be typed in full (``self-reliance``). Labels are shown in colour (ANSI),
+unless ``NO_COLOR`` is set, the output is not a terminal, or ``TERM=dumb``. English text is
+wrapped at word boundaries; Chinese by display width (two columns a character).
+
+Every label is appended to ``data/labels/<annotator>.jsonl`` and fsynced before the next
+segment is printed; the line ``saved <label> for <segment>`` confirms it. Ctrl-D and Ctrl-C
+quit like ``q`` (nothing is lost: every confirmed label is already on disk).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
+import unicodedata
 from typing import Callable, TextIO
 
 ORDERS = ("entropy", "margin", "random", "corpus")
@@ -40,24 +48,124 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="retrain the classifier after every N labels (default 10; 0: never)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random order")
     p.add_argument("--hide-guess", action="store_true", help="do not show the classifier's guess")
+    p.add_argument("--line-mode", action="store_true",
+                   help="read whole lines (type a key or a label, then Enter) instead of single keys")
 
+
+# --------------------------------------------------------------------------- keys, colour, wrapping
+
+COLOURS = {"escalation": "31", "cooperation": "32", "self-reliance": "36", "none": "33"}
+
+
+def use_colour(out: TextIO, env=None) -> bool:
+    """Colour on a terminal, unless ``NO_COLOR`` is set (https://no-color.org) or ``TERM`` is
+    ``dumb``."""
+    env = os.environ if env is None else env
+    if "NO_COLOR" in env or env.get("TERM", "") == "dumb":
+        return False
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def paint(text: str, label: str, colour: bool) -> str:
+    """``text`` in the colour of ``label`` (bold), or plain when ``colour`` is off."""
+    code = COLOURS.get(label)
+    return f"\x1b[1;{code}m{text}\x1b[0m" if colour and code else text
+
+
+def read_key(prompt: str, out: TextIO | None = None, fd: int | None = None) -> str:
+    """Show ``prompt`` and read one key from the terminal without waiting for Enter (cbreak
+    mode: no echo, no line editing; Ctrl-C still interrupts). The terminal's settings are
+    restored afterwards. Enter gives ``""``, Ctrl-D raises :class:`EOFError`, an escape
+    sequence (arrow keys) is swallowed and gives ``""``."""
+    import select
+    import termios
+    import tty
+
+    out = out or sys.stdout
+    fd = sys.stdin.fileno() if fd is None else fd
+    out.write(prompt)
+    out.flush()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd, termios.TCSANOW)
+        data = os.read(fd, 1)
+        if data == b"\x1b":  # an escape sequence: drop the rest of it
+            while select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 16)
+            return ""
+        while data and data[0] >= 0x80 and len(data) < 4:  # the rest of a UTF-8 character
+            try:
+                data.decode("utf-8")
+                break
+            except UnicodeDecodeError:
+                data += os.read(fd, 1)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    if data in (b"", b"\x04"):
+        raise EOFError
+    ch = data.decode("utf-8", "replace")
+    if ch in ("\r", "\n"):
+        out.write("\n")
+        return ""
+    out.write(ch + "\n")  # echo the key, so the transcript shows what was pressed
+    out.flush()
+    return ch
+
+
+
+def _width(text: str) -> int:
+    """Display width in terminal columns: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
 
 
 def _wrap(text: str, width: int, indent: str = "    ") -> str:
-    """Wrap to ``width`` terminal columns; Chinese characters take two columns each."""
-    import unicodedata
+    """Wrap to ``width`` terminal columns. English (and any text with spaces) breaks at word
+    boundaries (:mod:`textwrap`), words longer than a line are split; Chinese characters may
+    break anywhere but take two columns each, and a Latin word inside Chinese text is kept
+    whole. Every line fits ``width`` columns."""
+    import re
 
-    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
-    if wide > len(text) / 3:  # mostly Chinese: no spaces to break at, two columns a character
-        width = (width - len(indent)) // 2 + len(indent)
-    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
-                         break_long_words=True, break_on_hyphens=False)
+    room = max(8, width - _width(indent))
+    if not any(unicodedata.east_asian_width(ch) in "WF" for ch in text):  # plain textwrap
+        return textwrap.fill(text, width=room + len(indent), initial_indent=indent, subsequent_indent=indent,
+                             break_long_words=True, break_on_hyphens=False)
+    # tokens: a run of spaces, a single wide character, or a run of other characters (a word)
+    tokens = re.findall(r"\s+|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+                        r"\uffe0-\uffe6\U00020000-\U0003fffd]|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3"
+                        r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]+", text)
+    lines, cur, w = [], "", 0
+    for tok in tokens:
+        if tok.isspace():
+            if cur:
+                cur, w = cur + " ", w + 1
+            continue
+        tw = _width(tok)
+        if w + tw > room and cur.strip():
+            lines.append(cur.rstrip())
+            cur, w = "", 0
+        while tw > room:  # a word longer than a line
+            cut, cw = "", 0
+            for ch in tok:
+                if cw + _width(ch) > room:
+                    break
+                cut, cw = cut + ch, cw + _width(ch)
+            lines.append(cut)
+            tok = tok[len(cut):]
+            tw = _width(tok)
+        cur, w = cur + tok, w + tw
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return "\n".join(indent + line for line in lines)
 
 
-def key_line(session) -> str:
-    """The shortcut keys: ``e escalation · c cooperation · … · k skip · u undo · ? help · q quit``."""
-    labs = " · ".join(f"{k} {lab}" for k, lab in session.keys.items())
-    return f"{labs} · k skip · u undo · ? help · q quit"
+def key_line(session, colour: bool = False) -> str:
+    """The shortcut keys: ``e escalation · c cooperation · … · k skip · u undo · ? help · r rules · q quit``."""
+    labs = " · ".join(f"{k} {paint(lab, lab, colour)}" for k, lab in session.keys.items())
+    return f"{labs} · k skip · u undo · ? help · r rules · q quit"
 
 
 def help_text(session, codebook) -> str:
@@ -68,14 +176,26 @@ def help_text(session, codebook) -> str:
         lines.append(f"  {k}  {lab:<14} {gist}")
     lines += ["  k  skip           put this segment aside for this session (nothing is written)",
               "  u  undo           retract your last label of this session and show it again",
+              "  r  rules          show the codebook's decision rules for the hard cases",
               "  q  quit           stop; every saved label is already on disk (Ctrl-D too)"]
     if codebook and codebook.rules:
-        lines.append(f"decision rules: {len(codebook.rules)} in data/labels/CODEBOOK.md, e.g. rule 1: "
+        lines.append(f"decision rules: {len(codebook.rules)} in data/labels/CODEBOOK.md (press r), e.g. rule 1: "
                      + codebook.rules[0].split(". ")[0].replace("**", "") + ".")
     return "\n".join(lines)
 
 
-def show_item(session, item, width: int = 88) -> str:
+def rules_text(codebook, width: int = 88) -> str:
+    """The codebook's numbered decision rules, wrapped, for the ``r`` key."""
+    if not codebook or not codebook.rules:
+        return "no decision rules found (data/labels/CODEBOOK.md)"
+    out = [f"decision rules for the hard cases ({codebook.title}):"]
+    for i, rule in enumerate(codebook.rules, start=1):
+        body = _wrap(rule.replace("**", "").replace("`", ""), width, indent="     ")
+        out.append(f"{i:>3}." + body[4:])
+    return "\n".join(out)
+
+
+def show_item(session, item, width: int = 88, colour: bool = False) -> str:
     """The segment as printed: progress, article (date, source, title), Group heading, text
     and the classifier's guess."""
     pr = session.progress()
@@ -89,7 +209,7 @@ def show_item(session, item, width: int = 88) -> str:
     lines.append(_wrap(item.text, width))
     lines.append("")
     if item.guess is not None:
-        lines.append(f"classifier guess: {item.guess} ({item.guess_probability:.2f})")
+        lines.append(f"classifier guess: {paint(item.guess, item.guess, colour)} ({item.guess_probability:.2f})")
     elif session.model is not None and not session.show_guess:
         lines.append("classifier guess hidden (it was trained on others' labels of these segments)")
     else:
@@ -98,10 +218,14 @@ def show_item(session, item, width: int = 88) -> str:
 
 
 def run_session(session, codebook=None, input_fn: Callable[[str], str] = input, out: TextIO | None = None,
-                width: int = 88) -> int:
+                width: int = 88, colour: bool | None = None, key_mode: bool = False) -> int:
     """Label in a loop until the pool is empty or the annotator quits. Returns the number of
-    labels of this session that stand (undone ones excluded)."""
+    labels of this session that stand (undone ones excluded). ``input_fn(prompt)`` gives the
+    next answer (:func:`read_key` for single keys, ``input`` for lines); with ``key_mode`` an
+    empty answer (Enter) is ignored quietly. ``colour``: ANSI colours (default:
+    :func:`use_colour`)."""
     out = out or sys.stdout
+    colour = use_colour(out) if colour is None else colour
 
     def say(*lines: str) -> None:
         print(*lines, sep="\n", file=out, flush=True)
@@ -109,12 +233,12 @@ def run_session(session, codebook=None, input_fn: Callable[[str], str] = input, 
     say(f"xitu label — {session.describe()}")
     for line in session.problem_lines():
         say(f"warning: {line}")
-    say("keys: " + key_line(session) + "   (? for the codebook's definitions)")
+    say("keys: " + key_line(session, colour) + "   (? for the codebook's definitions, r for its decision rules)")
     if session.notice:
         say(f"note: {session.notice}")
     prompt = f"label [{'/'.join(session.keys)} · k u ? q]> "
     try:
-        _loop(session, codebook, input_fn, say, prompt, width)
+        _loop(session, codebook, input_fn, say, prompt, width, colour, key_mode)
     except KeyboardInterrupt:  # Ctrl-C while saving or retraining: what was confirmed is on disk
         say("", "interrupted")
     pr = session.close()
@@ -125,7 +249,8 @@ def run_session(session, codebook=None, input_fn: Callable[[str], str] = input, 
     return pr.session_labelled
 
 
-def _loop(session, codebook, input_fn, say, prompt: str, width: int) -> None:
+def _loop(session, codebook, input_fn, say, prompt: str, width: int, colour: bool = False,
+          key_mode: bool = False) -> None:
     shown = None
     while True:
         item = session.current
@@ -133,7 +258,7 @@ def _loop(session, codebook, input_fn, say, prompt: str, width: int) -> None:
             say("", "nothing left to label with these filters and this pool.")
             break
         if item is not shown:
-            say("", show_item(session, item, width))
+            say("", show_item(session, item, width, colour))
             shown = item
         try:
             answer = input_fn(prompt)
@@ -145,7 +270,7 @@ def _loop(session, codebook, input_fn, say, prompt: str, width: int) -> None:
             lab = session.keys.get(a, a)
             before = session.retrained
             entry = session.label(lab, segment_id=item.segment_id)
-            say(f"saved {entry['label']} for {entry['segment_id']}")
+            say(f"saved {paint(entry['label'], entry['label'], colour)} for {entry['segment_id']}")
             if session.retrained != before:
                 say(f"retrained: {session.model_status}")
             if session.notice:
@@ -159,12 +284,15 @@ def _loop(session, codebook, input_fn, say, prompt: str, width: int) -> None:
             shown = None
         elif a in ("?", "h", "help"):
             say(help_text(session, codebook))
+        elif a in ("r", "rules"):
+            say(rules_text(codebook, width))
         elif a in ("q", "quit", "exit"):
             break
         elif a == "":
-            say("type a key: " + key_line(session))
+            if not key_mode:  # in key mode Enter does nothing (a line sent after a key)
+                say("type a key: " + key_line(session, colour))
         else:
-            say(f"unknown key {answer.strip()!r}: " + key_line(session))
+            say(f"unknown key {answer.strip()!r}: " + key_line(session, colour))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -184,5 +312,9 @@ def main(args: argparse.Namespace) -> int:
     )
     codebook = read_codebook(paths.labels / "CODEBOOK.md", session.labels)
     width = max(40, min(100, shutil.get_terminal_size((88, 24)).columns - 2))
-    run_session(session, codebook, width=width)
+    keys = not args.line_mode and sys.stdin.isatty()
+    try:
+        run_session(session, codebook, input_fn=read_key if keys else input, width=width, key_mode=keys)
+    finally:
+        session.close()  # releases the annotator's log for other sessions
     return 0

@@ -17,14 +17,73 @@ segment appears (the message line says ``saved … ``); undo appends a retractio
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
+import io
 import re
+import weakref
+from pathlib import Path
 from typing import Callable
 
 import ipywidgets as W
 
 from xitu.labels import LabelError
 from xitu.labelling import Codebook, LabellingSession, SessionError
+
+FONT_FILE = Path(__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+FONT_FAMILY = "xitu-cjk"
+_CJK_RANGE = "U+2E80-9FFF, U+AC00-D7AF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FFFF"
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0xFE30 <= o <= 0xFE4F \
+        or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FFFF
+
+
+@functools.lru_cache(maxsize=8)
+def _subset_font(chars: str) -> bytes:
+    """The shipped Noto Sans CJK SC cut down to ``chars`` (fontTools), as WOFF (zlib)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    opts = subset.Options()
+    opts.flavor = "woff"
+    opts.layout_features = ["*"]
+    font = TTFont(str(FONT_FILE), lazy=True)
+    sub = subset.Subsetter(opts)
+    sub.populate(text=chars)
+    sub.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
+
+
+def cjk_font_css(text: str) -> str:
+    """A ``<style>`` serving the package's Noto Sans CJK SC (``src/xitu/fonts``) to the browser
+    as the font family ``xitu-cjk``, cut down to the Chinese characters of ``text`` (a few
+    hundred kB for the whole seed corpus instead of 16 MB), and making it the first family
+    of the widget's text (class ``xitu-label``): on a machine without a CJK font, Chinese
+    titles and segments then render instead of empty boxes. Latin text keeps JupyterLab's
+    font (the face covers only CJK code points). Empty if ``text`` has no Chinese, or if the
+    font cannot be read (the widget still works, with the browser's own fonts)."""
+    chars = "".join(sorted({ch for ch in text if _is_cjk(ch)}))
+    if not chars:
+        return ""
+    try:
+        data = _subset_font(chars)
+    except Exception:  # a missing or broken font must not stop labelling
+        return ""
+    b64 = base64.b64encode(data).decode("ascii")
+    return ("<style>"
+            f"@font-face{{font-family:\"{FONT_FAMILY}\";src:url(data:font/woff;base64,{b64}) format(\"woff\");"
+            f"unicode-range:{_CJK_RANGE};font-display:block}}"
+            f".xitu-label, .xitu-label .widget-html-content, .xitu-label button, .xitu-label input, "
+            f".xitu-label .lm-AccordionPanel-title, .xitu-label .jupyter-widget-Collapse-header"
+            f"{{font-family:\"{FONT_FAMILY}\", var(--jp-ui-font-family, sans-serif), sans-serif}}"
+            "</style>")
+
 
 BUTTON_STYLES = {"escalation": "danger", "cooperation": "success", "self-reliance": "info", "none": ""}
 
@@ -80,6 +139,8 @@ class LabelWidget:
         self.codebook = codebook
         self.goal = max(1, int(goal))
         self.widget = W.VBox(layout=W.Layout(width="100%"))
+        self.widget.add_class("xitu-label")  # the served CJK font applies to this class
+        self.font_style = W.HTML()  # <style> with the CJK font, filled when the session starts
         self.message = W.HTML()
         self.name_box = W.Text(value=annotator or "", description="annotator", placeholder="your name, e.g. alice",
                                continuous_update=True)
@@ -146,8 +207,12 @@ class LabelWidget:
                                           bar_style="success")
         self.progress_text = W.HTML()
         self.codebook_panel = codebook_accordion(self.codebook, s.keys)
+        cb = self.codebook or Codebook({}, [])
+        shown = [s.candidates[c].fillna("").astype(str).str.cat() for c in ("text", "title", "section", "heading")
+                 if c in s.candidates.columns]
+        self.font_style.value = cjk_font_css("".join(shown) + "".join(cb.definitions.values()) + "".join(cb.rules))
         self.widget.children = [
-            self.header, self.card, self.guess,
+            self.font_style, self.header, self.card, self.guess,
             W.HBox(list(self.buttons.values()) + [self.skip_button, self.undo_button, self.finish_button],
                    layout=W.Layout(flex_flow="row wrap")),
             self.keys_box, W.HBox([self.progress_bar, self.progress_text]), self.message,
@@ -272,6 +337,23 @@ class LabelWidget:
                       + " k=skip u=undo", "warn")
 
 
+#: The widget of each (labels folder, annotator) opened by :func:`labelling_app` in this kernel.
+_OPEN: dict[tuple[str, str], "weakref.ref[LabelWidget]"] = {}
+
+
+def _finish_earlier_widget(folder, name: str) -> None:
+    """Re-running the notebook's cell in the same kernel makes a new widget while the old
+    one (kept alive by the output history) still holds the annotator's log: finish the old
+    one (it says so) so the new one can start. Another kernel or a terminal is never touched:
+    their sessions hold the lock and the new one is refused."""
+    old = _OPEN.pop((str(folder), name), None)
+    w = old() if old else None
+    if w is not None and w.session is not None and not w.session.closed:
+        w.session.close()
+        w.refresh()
+        w._say("finished: a newer labelling widget for the same annotator was opened in this notebook", "warn")
+
+
 def labelling_app(annotator: str | None = None, paths=None, goal: int = 20, **options) -> LabelWidget:
     """The notebook's widget on the project's data. Without ``annotator`` it asks for a
     name first. ``options`` go to :class:`~xitu.labelling.LabellingSession` (order, pool,
@@ -286,7 +368,10 @@ def labelling_app(annotator: str | None = None, paths=None, goal: int = 20, **op
     def opener(name: str) -> LabellingSession:
         if "segments" not in cache:
             cache["segments"] = load_segments(paths)
-        return open_session(name, paths, segments=cache["segments"], **options)
+        _finish_earlier_widget(paths.labels, name)
+        session = open_session(name, paths, segments=cache["segments"], **options)
+        _OPEN[(str(paths.labels), name)] = weakref.ref(w)
+        return session
 
     w = LabelWidget(open_session=opener, codebook=codebook, goal=goal, annotator=annotator or "")
     if annotator:

@@ -16,7 +16,7 @@ Which segment comes next
     ``order="entropy"`` (default) or ``"margin"``: the classifier's least certain segment
     first — the entropy of ``predict_proba``, or one minus the gap between its two most
     probable classes. The classifier is trained on the gold set of all logs
-    (``labels.gold_labels``) plus the annotator's own labels, and retrained every
+    (``labels.decide_gold``), single labels so far, and the annotator's own labels, and retrained every
     ``retrain_every`` labels so the order follows what was just learned. Until there are
     two labels in each of two classes it cannot be trained; the session then falls back to
     corpus order and says so in :attr:`LabellingSession.model_status`.
@@ -37,6 +37,7 @@ second annotator never sees another's labels); the order still uses it.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,13 +46,13 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, gold_labels,
-                         log_path, read_log, read_logs, record, replay, retract)
+from xitu.labels import (ADJUDICATED, LABELS, LabelError, check_annotator, check_label, check_writable,
+                         decide_gold, lock_log, read_log, read_logs, record, replay, retract)
 
 from xitu.settings import SEED  # noqa: E402  (one home for settings)
 ORDERS = ("entropy", "margin", "random", "corpus")
 POOLS = ("auto", "unlabelled", "own")
-ACTION_KEYS = {"k": "skip", "u": "undo", "q": "quit", "?": "help"}
+ACTION_KEYS = {"k": "skip", "u": "undo", "q": "quit", "?": "help", "r": "rules"}
 REQUIRED_COLUMNS = ("segment_id", "text", "text_hash", "article_id", "position", "section", "heading",
                     "language", "title", "source", "published", "queries")
 
@@ -65,7 +66,7 @@ class SessionError(ValueError):
 
 def label_keys(labels: Sequence[str] = LABELS) -> dict[str, str]:
     """One-letter shortcut for every label: the first letter of the label (or the next of its
-    letters) not yet taken and not an action key (k, u, q, ?). ``LABELS`` gives
+    letters) not yet taken and not an action key (k, u, q, ?, r). ``LABELS`` gives
     ``e``scalation, ``c``ooperation, ``s``elf-reliance, ``n``one."""
     keys: dict[str, str] = {}
     for lab in labels:
@@ -147,12 +148,11 @@ def margin_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 def load_segments(paths=None) -> pd.DataFrame:
-    """Every segment of ``data/raw`` with its article's title, source, date and queries."""
-    from xitu.corpus import ingest
-    from xitu.paths import Paths
+    """Every segment with its article's title, source, date and queries, from the processed
+    tables (ingested first when ``data/raw`` changed; see :mod:`xitu.processed`)."""
+    from xitu.processed import segments_with_articles
 
-    paths = paths or Paths.default()
-    return ingest(paths.raw).segments_with_articles()
+    return segments_with_articles(paths)
 
 
 def _check_date(value: str | None, name: str) -> str | None:
@@ -280,7 +280,20 @@ class LabellingSession:
         self.labels = tuple(labels)
         self.keys = label_keys(self.labels)
         self.folder = Path(folder)
-        self.log = log_path(self.folder, self.annotator)
+        self.log = check_writable(self.folder, self.annotator)  # refuse now, not at the first key
+        # one session per annotator log at a time (a second window is refused); released by
+        # close(), and by the operating system when this process ends, however it ends
+        self._lock = lock_log(self.folder, self.annotator)
+        self.session_id = secrets.token_hex(6)  # written with each decision: undo retracts only ours
+        try:
+            self._setup(segments, order, pool, query, since, until, language, retrain_every, seed, trainer,
+                        show_guess, on_status)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _setup(self, segments, order, pool, query, since, until, language, retrain_every, seed, trainer,
+               show_guess, on_status) -> None:
         self.order = order
         self.pool_option = pool
         self.retrain_every = int(retrain_every)
@@ -331,6 +344,7 @@ class LabellingSession:
         logs = read_logs(self.folder, self.labels)
         self.problems = logs.problems
         current = replay(logs.entries)
+        self.gold = decide_gold(current)  # the gold set as every report shows it
         mine = current["annotator"].eq(self.annotator)
         self._own = set(current.loc[mine, "segment_id"])
         self._others = set(current.loc[~mine, "segment_id"])
@@ -345,15 +359,19 @@ class LabellingSession:
         self.problems = others + r.problems
 
     def training_set(self, current: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The labels the classifier learns from: the gold set of all logs plus this
-        annotator's own labels of segments not in gold, restricted to segments of the
-        corpus. Columns ``segment_id, label, text``."""
+        """The labels the classifier learns from, restricted to segments of the corpus:
+        the gold set of all logs (:func:`xitu.labels.decide_gold`), then segments with a
+        single label so far (provisional, waiting for a second opinion), then this
+        annotator's own labels of segments in neither. Columns ``segment_id, label, text,
+        kind`` (``gold``, ``single``, ``own``)."""
         if current is None:
             current = self._read_all_logs()
-        gold, _ = gold_labels(current)
-        own = current[current["annotator"].eq(self.annotator)][["segment_id", "label"]]
-        own = own[~own["segment_id"].isin(gold["segment_id"])]
-        labelled = pd.concat([gold[["segment_id", "label"]], own], ignore_index=True)
+        g = decide_gold(current)
+        self.gold = g
+        gold = g.gold[["segment_id", "label"]].assign(kind="gold")
+        single = g.single[["segment_id", "label"]].assign(kind="single")
+        own = current[current["annotator"].eq(self.annotator)][["segment_id", "label"]].assign(kind="own")
+        labelled = pd.concat([gold, single, own], ignore_index=True).drop_duplicates("segment_id", keep="first")
         labelled = labelled[labelled["label"].isin(self.labels)]
         return labelled.merge(self.segments[["segment_id", "text"]], on="segment_id", how="inner")
 
@@ -406,7 +424,11 @@ class LabellingSession:
         order = np.argsort(-u, kind="stable")
         self._rank_uncertain = [ids[i] for i in order] if self.order in ("entropy", "margin") else []
         self.retrained += 1
-        trained = f"classifier trained on {len(train)} labels ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+        kinds = train["kind"].value_counts()
+        parts = " + ".join(f"{kinds[k]} {w}" for k, w in (("gold", "gold"), ("single", "single-label"),
+                                                           ("own", "your own")) if k in kinds)
+        trained = (f"classifier trained on {len(train)} labels ({', '.join(f'{k} {v}' for k, v in counts.items())};"
+                   f" {parts})")
         self.model_status = (f"least certain first ({self.order}); " if self._rank_uncertain
                              else f"{self.order} order; ") + trained
         return True
@@ -497,7 +519,13 @@ class LabellingSession:
         (protects against a stale click). Returns the log entry written."""
         check_label(label, self.labels)
         item = self._check_open(segment_id)
-        entry = record(self.folder, self.annotator, item.segment_id, label, item.text_hash, self.labels)
+        self._refresh_own()
+        if item.segment_id in self._own:  # written to the log by something else since it was shown
+            self._advance()
+            raise SessionError(f"{item.segment_id} already has a label of yours in {self.log} (written "
+                               "elsewhere since it was shown); nothing was written, your label there stands")
+        entry = record(self.folder, self.annotator, item.segment_id, label, item.text_hash, self.labels,
+                       session=self.session_id)
         self._own.add(item.segment_id)
         self.history.append(item.segment_id)
         self._since_training += 1
@@ -517,25 +545,44 @@ class LabellingSession:
     def undo(self) -> Item | None:
         """Retract this session's last standing label (a retraction line is appended) and
         show that segment again. Returns it, or ``None`` (with :attr:`notice` set) when this
-        session has no label left to undo."""
+        session has no label left to undo. Only this session's own decision is retracted: if
+        the annotator's current label of that segment was written by anything else since
+        (another session, an import), nothing is written and :attr:`notice` says so."""
         if self.closed:
             raise SessionError("this labelling session has ended")
         if not self.history:
             self.notice = "nothing to undo in this session"
             return None
         sid = self.history.pop()
-        retract(self.folder, self.annotator, sid)
+        last = None
+        for e in read_log(self.log, self.labels).entries:  # the decision on sid that stands now
+            if e["segment_id"] == sid:
+                last = e
+        if last is None or last["action"] != "label" or last.get("session") != self.session_id:
+            self._refresh_own()
+            self.notice = (f"not undone: your label of {sid} was changed or withdrawn elsewhere since this "
+                           "session set it; nothing was retracted")
+            return self.current
+        retract(self.folder, self.annotator, sid, session=self.session_id)
         self._own.discard(sid)
         self.skipped.discard(sid)
         self.notice = f"undone: your label of {sid} was retracted"
         return self._advance(show=sid)
 
     def close(self) -> Progress:
-        """End the session (every label is already on disk) and return the final counts."""
+        """End the session (every label is already on disk), release the annotator's log for
+        other sessions, and return the final counts."""
         self.closed = True
+        self._lock.release()
         return self.progress()
 
     quit = close
+
+    def __enter__(self) -> "LabellingSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ----------------------------------------------------------------- reporting
 
@@ -554,7 +601,7 @@ class LabellingSession:
         f = ", ".join(f"{k}={v}" for k, v in self.filters.items())
         pool = {"unlabelled": "segments nobody has labelled", "own": "segments you have not labelled"}[self.active_pool]
         return (f"annotator {self.annotator} → {self.log} · {pool}" + (f" · filters: {f}" if f else "")
-                + f" · {self.model_status}")
+                + f" · {self.model_status} · {self.gold.summary()}")
 
 
 def _default_trainer() -> Callable:
@@ -612,18 +659,15 @@ def label_status(paths=None, labels: Sequence[str] = LABELS) -> LabelStatus:
     paths = paths or Paths.default()
     logs = read_logs(paths.labels, labels)
     current = replay(logs.entries)
-    gold, unresolved = gold_labels(current)
+    gs = decide_gold(current)
     if current.empty:
         table = pd.DataFrame(columns=[*labels, "total"])
     else:
         table = current.groupby(["annotator", "label"]).size().unstack(fill_value=0)
         table = table.reindex(columns=[c for c in labels if c in table.columns])
         table["total"] = table.sum(axis=1)
-    src = gold["source"].value_counts()
     lines = [f"label logs in {paths.labels}: {len(current)} current labels by "
              f"{current['annotator'].nunique() if len(current) else 0} annotator(s)",
-             f"gold set: {len(gold)} segments (" + ", ".join(f"{k} {v}" for k, v in src.items()) + ")"
-             if len(gold) else "gold set: empty",
-             f"disagreements waiting for adjudication: {len(unresolved)}" + (" (see 'xitu agree')" if len(unresolved) else "")]
+             gs.summary() + (" (see 'xitu agree')" if len(gs.unresolved) else "")]
     lines += [f"warning: {p.file}:{p.line}: {p.reason}" for p in logs.problems]
     return LabelStatus(table, "\n".join(lines))
