@@ -47,6 +47,13 @@ def make_project(tmp: Path) -> Path:
     shutil.copytree(ROOT / "data" / "lexicon", root / "data" / "lexicon")
     shutil.copy(ROOT / "data" / "labels" / "CODEBOOK.md", root / "data" / "labels")
     shutil.copy(ROOT / "notebooks" / "04-label.ipynb", root / "notebooks")
+    import nbformat  # a Chinese Markdown cell, as a researcher's notes would have
+
+    nb = nbformat.read(root / "notebooks" / "04-label.ipynb", as_version=4)
+    cell = nbformat.v4.new_markdown_cell("### 稀土笔记：出口管制")
+    cell["id"] = "zh-note"
+    nb.cells.insert(1, cell)
+    nbformat.write(nb, str(root / "notebooks" / "04-label.ipynb"))
     if (ROOT / ".cache" / "jieba").is_dir():
         shutil.copytree(ROOT / ".cache" / "jieba", root / ".cache" / "jieba")
     (root / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
@@ -110,9 +117,11 @@ def lab(tmp_path):
         log.close()
 
 
-CJK_CHECK = r"""async () => {
-    const card = document.querySelector('.xitu-label .widget-html-content')
-        || [...document.querySelectorAll('.widget-html-content')].pop();  // (without the served font)
+CJK_CHECK = r"""async (where) => {
+    const card = where === 'markdown'
+        ? [...document.querySelectorAll('.jp-RenderedMarkdown')].find(e => e.textContent.includes('稀土笔记'))
+        : (document.querySelector('.xitu-label .widget-html-content')
+           || [...document.querySelectorAll('.widget-html-content')].pop());  // (without the served font)
     const span = document.createElement('span');
     span.textContent = '稀土';
     card.appendChild(span);
@@ -179,14 +188,17 @@ def test_jupyterlab_renders_the_widget_and_a_click_writes_a_label(lab, tmp_path)
             page.get_by_placeholder(re.compile("click here, then type")).press_sequentially("c")
             wait_until(lambda: len(labels_in(log)) >= 2, 30, "the typed label in the log")
             page.get_by_text("2 / 20 this session").wait_for(timeout=30_000)
-            glyphs = page.evaluate(CJK_CHECK)
-            # Chinese is not tofu (issue 12, item 14): the widget's text uses the served font, it
-            # loads, and two different Chinese characters draw differently (missing glyphs all
-            # draw the same box); a code point no font has stays a box, so the check can fail
-            assert glyphs["family"].startswith('"xitu-cjk"') or glyphs["family"].startswith("xitu-cjk"), glyphs
-            assert glyphs["loaded"] and glyphs["check"], glyphs
-            assert glyphs["differ"] and glyphs["inked"], glyphs
-            assert glyphs["tofu_same"], glyphs  # the comparison itself can see tofu
+            for where in ("widget", "markdown"):
+                glyphs = page.evaluate(CJK_CHECK, where)
+                # Chinese is not tofu (issue 12, item 14), in the widget and in the notebook's
+                # Markdown: the text uses the served font, it loads, and two different Chinese
+                # characters draw differently (missing glyphs all draw the same box); a code
+                # point no font has stays a box, so the check can fail
+                assert glyphs["family"].startswith('"xitu-cjk"') or glyphs["family"].startswith("xitu-cjk"), \
+                    (where, glyphs)
+                assert glyphs["loaded"] and glyphs["check"], (where, glyphs)
+                assert glyphs["differ"] and glyphs["inked"], (where, glyphs)
+                assert glyphs["tofu_same"], (where, glyphs)  # the comparison itself can see tofu
             if os.environ.get("XITU_SCREENSHOT"):  # to look at the widget: XITU_SCREENSHOT=path.png
                 page.get_by_text("keyboard shortcuts").scroll_into_view_if_needed()
                 page.screenshot(path=os.environ["XITU_SCREENSHOT"])

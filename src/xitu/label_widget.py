@@ -17,10 +17,7 @@ segment appears (the message line says ``saved … ``); undo appends a retractio
 
 from __future__ import annotations
 
-import base64
-import functools
 import html
-import io
 import re
 import weakref
 from pathlib import Path
@@ -31,58 +28,16 @@ import ipywidgets as W
 from xitu.labels import LabelError
 from xitu.labelling import Codebook, LabellingSession, SessionError
 
-FONT_FILE = Path(__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-FONT_FAMILY = "xitu-cjk"
-_CJK_RANGE = "U+2E80-9FFF, U+AC00-D7AF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF, U+20000-2FFFF"
-
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0xFE30 <= o <= 0xFE4F \
-        or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FFFF
-
-
-@functools.lru_cache(maxsize=8)
-def _subset_font(chars: str) -> bytes:
-    """The shipped Noto Sans CJK SC cut down to ``chars`` (fontTools), as WOFF (zlib)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    opts = subset.Options()
-    opts.flavor = "woff"
-    opts.layout_features = ["*"]
-    font = TTFont(str(FONT_FILE), lazy=True)
-    sub = subset.Subsetter(opts)
-    sub.populate(text=chars)
-    sub.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
-    return buf.getvalue()
+WIDGET_SELECTORS = (".xitu-label, .xitu-label .widget-html-content, .xitu-label button, .xitu-label input, "
+                    ".xitu-label .lm-AccordionPanel-title, .xitu-label .jupyter-widget-Collapse-header")
 
 
 def cjk_font_css(text: str) -> str:
-    """A ``<style>`` serving the package's Noto Sans CJK SC (``src/xitu/fonts``) to the browser
-    as the font family ``xitu-cjk``, cut down to the Chinese characters of ``text`` (a few
-    hundred kB for the whole seed corpus instead of 16 MB), and making it the first family
-    of the widget's text (class ``xitu-label``): on a machine without a CJK font, Chinese
-    titles and segments then render instead of empty boxes. Latin text keeps JupyterLab's
-    font (the face covers only CJK code points). Empty if ``text`` has no Chinese, or if the
-    font cannot be read (the widget still works, with the browser's own fonts)."""
-    chars = "".join(sorted({ch for ch in text if _is_cjk(ch)}))
-    if not chars:
-        return ""
-    try:
-        data = _subset_font(chars)
-    except Exception:  # a missing or broken font must not stop labelling
-        return ""
-    b64 = base64.b64encode(data).decode("ascii")
-    return ("<style>"
-            f"@font-face{{font-family:\"{FONT_FAMILY}\";src:url(data:font/woff;base64,{b64}) format(\"woff\");"
-            f"unicode-range:{_CJK_RANGE};font-display:block}}"
-            f".xitu-label, .xitu-label .widget-html-content, .xitu-label button, .xitu-label input, "
-            f".xitu-label .lm-AccordionPanel-title, .xitu-label .jupyter-widget-Collapse-header"
-            f"{{font-family:\"{FONT_FAMILY}\", var(--jp-ui-font-family, sans-serif), sans-serif}}"
-            "</style>")
+    """The package's CJK font served to the widget's text (class ``xitu-label``), cut down to
+    the Chinese characters of ``text``: see :func:`xitu.plots.cjk_font_css`."""
+    from xitu.plots import cjk_font_css as css
+
+    return css(text, WIDGET_SELECTORS, fallback="var(--jp-ui-font-family, sans-serif)")
 
 
 BUTTON_STYLES = {"escalation": "danger", "cooperation": "success", "self-reliance": "info", "none": ""}

@@ -190,7 +190,7 @@ def notebook_context(name: str, root: str | None = None, figures_dir: str | None
                      seed: int = SEED) -> NotebookContext:
     """Set up a notebook: find the project, apply the plot style, pick its figure folder
     (``figures/<name>`` unless ``figures_dir`` is given)."""
-    from xitu.plots import apply_style
+    from xitu.plots import apply_style, show_notebook_fonts
 
     seed = check_seed(seed)
     if root:
@@ -201,6 +201,7 @@ def notebook_context(name: str, root: str | None = None, figures_dir: str | None
     else:
         paths = Paths.default()
     apply_style()
+    show_notebook_fonts(paths.notebooks / f"{name}.ipynb")  # Chinese prose renders without a CJK font
     figs = Path(figures_dir) if figures_dir else paths.figures / name
     figs.mkdir(parents=True, exist_ok=True)
     return NotebookContext(paths, figs, seed)
