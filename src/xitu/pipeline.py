@@ -356,4 +356,9 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
     manifest = run_manifest(previous, ran)
     atomic_write_text(run_json, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     atomic_write_text(paths.build / "machine.json", json.dumps(machine_record(), indent=2, sort_keys=True) + "\n")
+    if figures_root.resolve() == paths.figures.resolve():
+        from xitu.results import update_readme
+
+        if update_readme(paths):
+            print("README.md: results section rewritten from this run's tables", flush=True)
     return done

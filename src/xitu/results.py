@@ -1,0 +1,196 @@
+"""The README's "Results" section, written by the run from the tables it drew.
+
+Every number a researcher reads in ``README.md`` between the markers
+``<!-- results:start -->`` and ``<!-- results:end -->`` comes from this module, which reads the
+figure tables (``figures/*/*.csv``), the processed corpus and the label logs. ``xitu run``
+rewrites the section after a full run; ``tests/test_results.py`` checks that the committed
+README says what the committed figures say. Nothing in the section is typed by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from xitu.paths import Paths
+from xitu.settings import TARGETS
+
+START = "<!-- results:start (written by `xitu run` from figures/ and data/; do not edit by hand) -->"
+END = "<!-- results:end -->"
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path, keep_default_na=False)
+    except (OSError, ValueError):
+        return None
+
+
+def _f(x, digits: int = 2) -> str:
+    try:
+        return f"{float(x):.{digits}f}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def corpus_lines(paths: Paths) -> list[str]:
+    """Articles and segments by language, from ``data/processed``."""
+    from xitu.corpus import read_processed
+
+    try:
+        articles, segments = read_processed(paths.processed)
+    except (OSError, ValueError):
+        return []
+    lang = segments["language"].value_counts()
+    script = segments.loc[segments["language"].eq("zh"), "script"].value_counts()
+    undated = int(articles["published"].eq("").sum())
+    zh = ", ".join(f"{k} {v}" for k, v in script.items() if k)
+    return [
+        f"- **Corpus**: {len(articles)} articles and {len(segments)} segments "
+        f"({', '.join(f'{k} {v}' for k, v in lang.items())}"
+        + (f"; Chinese script: {zh}" if zh else "") + f"); {undated} article(s) undated.",
+    ]
+
+
+def label_lines(paths: Paths) -> list[str]:
+    """Gold set and agreement, from ``data/labels``."""
+    from xitu.agreement import krippendorff_alpha, pairwise_kappa
+    from xitu.labels import decide_gold, read_logs, replay
+
+    current = replay(read_logs(paths.labels).entries)
+    if current.empty:
+        return ["- **Gold labels**: none yet."]
+    gold = decide_gold(current)
+    counts = gold.gold["label"].value_counts()
+    kappa = pairwise_kappa(current)
+    alpha, n_alpha = krippendorff_alpha(current)
+    pairs = "; ".join(f"{r.annotator_a}×{r.annotator_b} {_f(r.kappa)} ({int(r.n)})"
+                      for r in kappa.itertuples(index=False) if r.n >= 2)
+    out = [f"- **Gold labels** ({gold.summary()}): "
+           + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."]
+    if pairs:
+        out.append(f"  Cohen's kappa per annotator pair (segments): {pairs}; Krippendorff's alpha {_f(alpha)} "
+                   f"over {n_alpha} segments. See `data/labels/README.md` for who the annotators were.")
+    return out
+
+
+def topic_lines(figures: Path) -> list[str]:
+    """Topic model quality against the baselines and the targets."""
+    mc = _read(figures / "02-topics" / "model_comparison.csv")
+    if mc is None or "model" not in mc:
+        return []
+    rows = {r["model"]: r for r in mc.to_dict("records")}
+    b = rows.get("BERTopic")
+    out = ["- **Topics** (`figures/02-topics/model_comparison.csv`, "
+           f"{int(b['seeds']) if b is not None and 'seeds' in b else '?'} seeds; mean ± SD):", "",
+           "  | model | topics | NPMI | diversity | outliers after reduction | ARI across seeds | Chinese segments in mixed topics |",
+           "  |---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        def cell(col, digits=3):
+            if f"{col}_mean" not in r:
+                return "—"
+            return f"{_f(r[f'{col}_mean'], digits)} ± {_f(r.get(f'{col}_sd', 0), digits)}"
+        out.append(f"  | {name} | {_f(r.get('n_topics_mean', ''), 1)} | {cell('npmi')} | {cell('diversity')} | "
+                   f"{cell('outlier_share')} | {cell('ari')} | {cell('mixed_share')} |")
+    if b is not None:
+        nmf = rows.get("NMF")
+        checks = [
+            ("Chinese segments in topics that also hold English", f"≥ {TARGETS['topics_mixed_share']}",
+             b.get("mixed_share_mean"), lambda v: v >= TARGETS["topics_mixed_share"]),
+            ("BERTopic NPMI ≥ NMF's", f"≥ {_f(nmf['npmi_mean'], 3)}" if nmf is not None else "—",
+             b.get("npmi_mean"), lambda v: nmf is not None and v >= nmf["npmi_mean"]),
+            ("diversity", f"≥ {TARGETS['topics_diversity']}", b.get("diversity_mean"),
+             lambda v: v >= TARGETS["topics_diversity"]),
+            ("outliers after reduction", f"≤ {TARGETS['topics_outliers']}", b.get("outlier_share_mean"),
+             lambda v: v <= TARGETS["topics_outliers"]),
+            ("ARI across seeds", f"≥ {TARGETS['topics_ari']}", b.get("ari_mean"), lambda v: v >= TARGETS["topics_ari"]),
+        ]
+        out += ["", "  | topic target | target | measured | met? |", "  |---|---|---|---|"]
+        for what, target, value, ok in checks:
+            if value is None or value == "":
+                continue
+            out.append(f"  | {what} | {target} | {_f(value, 3)} | {_met(ok(float(value)))} |")
+    return out
+
+
+def stance_lines(figures: Path) -> list[str]:
+    """Stance classifier quality (grouped by article), transfer checks and targets."""
+    scores = _read(figures / "03-stance" / "scores.csv")
+    if scores is None or "scheme" not in scores:
+        return []
+    grouped = scores[scores["scheme"].eq("grouped")]
+    if grouped.empty:
+        return []
+    best = grouped.iloc[0]
+    ref = grouped[grouped["model"].str.startswith("reference")]
+    out = [f"- **Stance** (`figures/03-stance/scores.csv`; cross-validation grouped by article, "
+           f"{int(best['folds'])} folds × {int(best['repeats'])} repeats, 95% interval from a bootstrap over "
+           f"{int(best['n_articles'])} articles): the chosen model, *{best['model']}*, reaches macro-F1 "
+           f"**{_f(best['macro_f1'])}** ({_f(best['ci_low'])}–{_f(best['ci_high'])}) on {int(best['n'])} gold segments."]
+    for r in grouped.iloc[1:].itertuples(index=False):
+        out.append(f"  {r.model}: {_f(r.macro_f1)} ({_f(r.ci_low)}–{_f(r.ci_high)}).")
+    opt = scores[scores["scheme"].str.startswith("stratified") & scores["model"].eq(best["model"])]
+    if len(opt):
+        out.append(f"  Segment-stratified folds (same-article leakage, optimistic): {_f(opt.iloc[0]['macro_f1'])}.")
+    transfer = _read(figures / "03-stance" / "transfer_checks.csv")
+    checks = [("grouped macro-F1", f"≥ {TARGETS['stance_macro_f1_grouped']}", best["macro_f1"],
+               best["macro_f1"] >= TARGETS["stance_macro_f1_grouped"])]
+    if len(ref):
+        gap = best["macro_f1"] - ref.iloc[0]["macro_f1"]
+        checks.append(("over the plain reference, same folds", f"≥ +{TARGETS['stance_over_reference']}",
+                       f"+{_f(gap)}" if gap >= 0 else _f(gap), gap >= TARGETS["stance_over_reference"] - 1e-9))
+    if transfer is not None and "scheme" in transfer:
+        mine = transfer[transfer["model"].eq(best["model"])].set_index("scheme")["macro_f1"]
+        en_zh = [s for s in mine.index if "Chinese" in s]
+        if en_zh:
+            v = mine[en_zh[0]]
+            checks.append(("trained on English, tested on Chinese", f"≥ {TARGETS['stance_en_to_zh']}", v,
+                           v >= TARGETS["stance_en_to_zh"]))
+        with_h = [s for s in mine.index if "with headings" in s]
+        without = [s for s in mine.index if "headings removed" in s]
+        if with_h and without:
+            drop = mine[with_h[0]] - mine[without[0]]
+            checks.append(("drop when headings are removed", f"≤ {TARGETS['stance_heading_drop']}", drop,
+                           drop <= TARGETS["stance_heading_drop"]))
+    out += ["", "  | stance target | target | measured | met? |", "  |---|---|---|---|"]
+    for what, target, value, ok in checks:
+        out.append(f"  | {what} | {target} | {value if isinstance(value, str) else _f(value)} | {_met(bool(ok))} |")
+    return out
+
+
+def results_section(paths: Paths | None = None, figures: Path | None = None) -> str:
+    """The Markdown of the README's results section (markers included)."""
+    paths = paths or Paths.default()
+    figures = Path(figures or paths.figures)
+    lines = [START, ""]
+    for part in (corpus_lines(paths), label_lines(paths), topic_lines(figures), stance_lines(figures)):
+        if part:
+            lines += part
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def update_readme(paths: Paths | None = None, figures: Path | None = None) -> bool:
+    """Rewrite the results section of ``README.md`` in place (atomically). Returns True when
+    the README changed; does nothing if the markers are missing."""
+    from xitu.io import atomic_write_text
+
+    paths = paths or Paths.default()
+    readme = paths.root / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if START not in text or END not in text:
+        return False
+    a, b = text.index(START), text.index(END) + len(END)
+    new = text[:a] + results_section(paths, figures) + text[b:]
+    if new != text:
+        atomic_write_text(readme, new)
+        return True
+    return False
