@@ -641,7 +641,8 @@ def article_scores(ev: Evaluation, segments: pd.DataFrame, labels, min_share: fl
                    n_boot: int = 1000, seed: int = SEED) -> pd.DataFrame:
     """Article-level macro-F1 of each evaluated model: out-of-fold segment probabilities
     aggregated per article (:func:`aggregate_articles`) against the gold segment labels
-    aggregated by the same rule. Averaged over repeats; interval: bootstrap over articles."""
+    aggregated by the same rule. Averaged over repeats; interval: bootstrap over articles.
+    Macro-F1 over the classes that occur in the gold or the predicted article stances."""
     segs = segments.reset_index(drop=True)
     gold = gold_article_stance(segs, labels, ev.classes, min_share).set_index("article_id")["stance"]
     rows = []
@@ -651,8 +652,11 @@ def article_scores(ev: Evaluation, segments: pd.DataFrame, labels, min_share: fl
             a = aggregate_articles(segs["article_id"], proba[r], ev.classes, min_share).set_index("article_id")["stance"]
             preds.append(a.reindex(gold.index).to_numpy())
         P = np.vstack(preds)
-        f1s = [macro_f1(gold.to_numpy(), P[r], ev.classes) for r in range(len(P))]
-        lo, hi = bootstrap_articles(gold.to_numpy(), P, gold.index, ev.classes, n_boot, seed)
+        # classes that occur (in gold or predicted): a class no article has and none is given
+        # would add a constant zero to the macro average
+        present = [c for c in ev.classes if (gold == c).any() or (P == c).any()]
+        f1s = [macro_f1(gold.to_numpy(), P[r], present) for r in range(len(P))]
+        lo, hi = bootstrap_articles(gold.to_numpy(), P, gold.index, present, n_boot, seed)
         rows.append({"model": name, "scheme": "grouped, article level", "macro_f1": float(np.mean(f1s)), "ci_low": lo,
                      "ci_high": hi, "n": len(gold), "n_articles": len(gold),
                      "gold_none_articles": int((gold == NONE_LABEL).sum()),
