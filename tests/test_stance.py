@@ -250,6 +250,19 @@ def test_article_stance_from_predictions_and_gold():
     assert gold.loc["a", "stance"] == "escalation" and gold.loc["b", "stance"] == "none"
 
 
+def test_article_scores_aggregate_out_of_fold_probabilities():
+    classes = ["cooperation", "escalation", "none"]
+    segs = pd.DataFrame({"article_id": ["a", "a", "b", "b", "c", "c"]})
+    y = ["escalation", "escalation", "cooperation", "none", "none", "none"]  # gold articles: escalation, cooperation, none
+    good = np.array([[0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])
+    bad = good[:, [1, 0, 2]]  # cooperation and escalation swapped
+    ev = stance.Evaluation(pd.DataFrame(), pd.DataFrame(), {}, {}, {"good": good[None], "bad": np.stack([bad, good])}, classes)
+    out = stance.article_scores(ev, segs, y, min_share=0.5, n_boot=50).set_index("model")
+    assert out.loc["good", "macro_f1"] == 1.0 and out.loc["good", "gold_none_articles"] == 1
+    assert out.loc["bad", "macro_f1"] == pytest.approx(np.mean([1 / 3, 1.0]))  # repeat 1: only none right; repeat 2: all right
+    assert out.loc["good", "predicted_none_articles"] == 1
+
+
 # --------------------------------------------------------------------------- one model everywhere
 
 

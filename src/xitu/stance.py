@@ -264,12 +264,17 @@ def session_trainer(tokenizer: Tokenizer | None = None, cache_dir: str | None = 
     return fit
 
 
-def predict_table(model, segments: pd.DataFrame, chunk_size: int = 20000) -> pd.DataFrame:
+def predict_table(model, segments: pd.DataFrame, chunk_size: int = 20000, progress: bool = False) -> pd.DataFrame:
     """Predicted label and probability of every class for every segment, computed in chunks
-    of ``chunk_size`` segments (memory stays bounded on large corpora)."""
+    of ``chunk_size`` segments (memory stays bounded on large corpora; a progress bar over
+    the chunks when ``progress``)."""
     classes = np.asarray(model.classes_, dtype=object)
-    parts = [np.asarray(model.predict_proba(segments.iloc[i:i + chunk_size]), dtype=float)
-             for i in range(0, len(segments), chunk_size)]
+    starts = range(0, len(segments), chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="predicting stance", unit="chunk")
+    parts = [np.asarray(model.predict_proba(segments.iloc[i:i + chunk_size]), dtype=float) for i in starts]
     proba = np.vstack(parts) if parts else np.zeros((0, len(classes)))
     out = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])
     out.insert(0, "segment_id", segments["segment_id"].to_numpy())
