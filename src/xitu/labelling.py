@@ -407,8 +407,13 @@ class LabellingSession:
             self.on_status(f"training the classifier on {len(train)} labels…")
         try:
             trainer = self.trainer or _default_trainer()
-            model = trainer(list(train["text"]), list(train["label"]))
-            proba = np.asarray(model.predict_proba(list(self.candidates["text"])), dtype=float)
+            if getattr(trainer, "reads_tables", False):  # the project's stance model reads segment tables
+                rows = self.segments.drop_duplicates("segment_id").set_index("segment_id").loc[train["segment_id"]].reset_index()
+                model = trainer(rows, list(train["label"]))
+                proba = np.asarray(model.predict_proba(self.candidates), dtype=float)
+            else:  # a custom trainer(texts, labels)
+                model = trainer(list(train["text"]), list(train["label"]))
+                proba = np.asarray(model.predict_proba(list(self.candidates["text"])), dtype=float)
         except Exception as e:  # a broken classifier must not stop labelling
             self.model, self._scores, self._proba, self._rank_uncertain = None, {}, None, []
             self.model_status = f"classifier failed ({type(e).__name__}: {e})"
@@ -605,15 +610,9 @@ class LabellingSession:
 
 
 def _default_trainer() -> Callable:
-    from xitu.stance import train
-    from xitu.text import Tokenizer
+    from xitu.stance import session_trainer
 
-    tok = Tokenizer()
-
-    def fit(texts, labels):
-        return train(texts, labels, tokenizer=tok)
-
-    return fit
+    return session_trainer()
 
 
 def open_session(annotator: str, paths=None, segments: pd.DataFrame | None = None, **options) -> LabellingSession:
@@ -632,15 +631,11 @@ def open_session(annotator: str, paths=None, segments: pd.DataFrame | None = Non
 def _project_trainer(paths) -> Callable:
     """:func:`xitu.stance.train` with the project's tokenizer (its lexicon and jieba cache)."""
 
-    def fit(texts, labels):
-        from xitu.stance import train
-        from xitu.text import Tokenizer
+    from xitu.stance import session_trainer
+    from xitu.text import Tokenizer
 
-        if not hasattr(fit, "tok"):
-            fit.tok = Tokenizer(paths.lexicon, cache_dir=paths.cache / "jieba")
-        return train(texts, labels, tokenizer=fit.tok)
-
-    return fit
+    return session_trainer(Tokenizer(paths.lexicon, cache_dir=paths.cache / "jieba"),
+                           cache_dir=str(paths.cache / "embeddings"))
 
 
 @dataclass

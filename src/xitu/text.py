@@ -153,22 +153,11 @@ class Tokenizer:
 
     @property
     def jieba(self):
-        """This tokeniser's own jieba instance, with the project dictionary loaded."""
+        """A jieba instance with the project dictionary loaded: one per process and lexicon
+        (shared by every tokeniser of that lexicon, so ``sklearn.clone`` or unpickling does
+        not reload it)."""
         if self._jieba is None:
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tk = jieba.Tokenizer()
-            tk.tmp_dir = str(self.cache_dir)
-            tk.initialize()
-            for name in _LEXICON_FILES:
-                p = self.lexicon_dir / name
-                if not p.exists():
-                    raise FileNotFoundError(f"project dictionary missing: {p}")
-                with open(p, "rb") as f:  # jieba leaves a path it opens unclosed
-                    tk.load_userdict(f)
-            self._jieba = tk
+            self._jieba = _load_jieba(self.lexicon_dir, self.cache_dir)
         return self._jieba
 
     def keeping_stopwords(self) -> "Tokenizer":
@@ -216,3 +205,31 @@ class Tokenizer:
 
 
 _NUMBERISH = re.compile(r"[\d.,%'’-]+")
+
+_JIEBA: dict[tuple[str, tuple], object] = {}
+_JIEBA_LOCK = threading.Lock()
+
+
+def _load_jieba(lexicon_dir: Path, cache_dir: Path):
+    """The jieba tokenizer of ``lexicon_dir``, loaded once per process. Keyed by the
+    dictionary files' paths, sizes and modification times, so an edited lexicon reloads."""
+    files = [Path(lexicon_dir) / name for name in _LEXICON_FILES]
+    for p in files:
+        if not p.exists():
+            raise FileNotFoundError(f"project dictionary missing: {p}")
+    key = (str(Path(lexicon_dir).resolve()), tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    with _JIEBA_LOCK:
+        if key not in _JIEBA:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            tk = jieba.Tokenizer()
+            tk.tmp_dir = str(cache_dir)
+            tk.initialize()
+            for p in files:
+                with open(p, "rb") as f:  # jieba leaves a path it opens unclosed
+                    tk.load_userdict(f)
+            _JIEBA[key] = tk
+        return _JIEBA[key]
+
