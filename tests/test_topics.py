@@ -377,3 +377,61 @@ def test_local_model_loads_offline_and_embeds(no_network):
     sim = X @ X.T
     assert sim[0, 1] > sim[0, 2] + 0.2
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+# --------------------------------------------------------------------------- filler rule, stability, views
+
+
+def test_filler_rule_drops_words_spread_over_all_topics():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs, topics = [], []
+    for t, word in enumerate(["magnet", "mine", "licence", "price"]):
+        for i in range(6):
+            docs.append(f"{word} {word}s reflects situation" + (" rare" if i < 2 else ""))
+            topics.append(t)
+    docs += ["稀土 出口", "稀土 矿山", "稀土 价格", "磁体 稀土"]
+    topics += [0, 1, 2, 3]
+    langs = ["en"] * 24 + ["zh"] * 4
+    cv = CountVectorizer(token_pattern=r"\S+")
+    X = cv.fit_transform(docs)
+    fill = T.filler_words(X, cv.get_feature_names_out(), np.array(topics), langs, evenness=0.9)
+    # in every topic at the same rate: filler; the topic words (magnet, mine, …) are not
+    assert fill == ["rare", "reflects", "situation", "稀土"]
+    # a word frequent in two of four topics only is kept
+    fill2 = T.filler_words(X, cv.get_feature_names_out(), np.array(topics), langs, evenness=0.99)
+    assert "magnet" not in fill2 and "magnets" not in fill2
+
+
+def test_stability_is_mean_ari_with_other_seeds():
+    a = np.array([0, 0, 1, 1])
+    b = np.array([1, 1, 0, 0])  # same partition, other ids
+    c = np.array([0, 1, 0, 1])
+    st = T.stability([a, b, c])
+    from sklearn.metrics import adjusted_rand_score as ari
+
+    assert st[0] == pytest.approx((1.0 + ari(a, c)) / 2)
+    assert T.pairwise_ari([a, b]) == [1.0]
+
+
+def test_views_for_researchers(fit, segments):
+    fig, table = T.hierarchy_figure(fit)
+    assert len(table) == fit.n_topics - 1
+    assert table["topics"].iloc[-1].count(",") == fit.n_topics - 1  # the root holds every topic
+    ex = T.topic_examples(fit, segments["segment_id"], segments["language"], n=3)
+    assert set(ex["topic"]) == set(range(fit.n_topics))
+    for r in ex.itertuples():
+        assert fit.topics[segments["segment_id"].tolist().index(r.doc_id)] == r.topic
+    assert (ex.groupby("topic")["similarity"].apply(lambda s: s.iloc[:3].is_monotonic_decreasing)).all()
+    by_source = T.topics_by_class(fit, segments["source"], "outlet")
+    assert by_source["documents"].sum() == len(segments)
+    fig, lt = T.language_figure(fit, segments["language"])
+    assert lt["zh_documents"].sum() == int((segments["language"] == "zh").sum())
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_numbers_written_have_at_most_four_significant_digits():
+    x = T.round_sig(np.array([0.123456, 12345.678, np.nan, 0.0, -0.000123456]), 4)
+    assert x[0] == 0.1235 and x[1] == 12350.0 and np.isnan(x[2]) and x[3] == 0.0 and x[4] == -0.0001235

@@ -3,7 +3,7 @@ query, the figures, and the generated reading text. See :mod:`xitu.topics`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from xitu.corpus import parse_published, split_queries
-from xitu.topics.model import OUTLIER, TopicFit
+from xitu.text import HAN_RE
+from xitu.topics.model import OUTLIER, TopicFit, reduce_dimensions, round_sig
+from xitu.topics.quality import language_mix, mixed_share
 
 # --------------------------------------------------------------------------- assignments
 
@@ -30,6 +32,13 @@ __all__ = [
     "MEASURES",
     "comparison_figure",
     "describe_topics",
+    "topic_words_table",
+    "topic_examples",
+    "hierarchy_figure",
+    "topic_linkage",
+    "language_figure",
+    "class_heatmap_figure",
+    "topics_by_class",
 ]
 
 def segment_assignments(fit: TopicFit, documents: pd.DataFrame, segments: pd.DataFrame,
@@ -113,16 +122,67 @@ def topics_over_time(fit: TopicFit, published: Sequence[str], ids: Sequence[str]
     grid = pd.MultiIndex.from_product([periods, all_topics], names=["period", "topic"])
     table = counts.reindex(grid, fill_value=0).rename("documents").reset_index()
     totals = table.groupby("period", sort=False)["documents"].transform("sum")
-    table["share"] = (table["documents"] / totals.where(totals > 0)).fillna(0.0).round(6)
+    table["share"] = round_sig((table["documents"] / totals.where(totals > 0)).fillna(0.0), 4)
     table["topic_name"] = table["topic"].map(fit.names)
-    bt = bt.assign(period=pd.to_datetime(bt["Timestamp"]).dt.strftime(
-        "%Y-%m" if freq.upper().startswith("M") else "%Y-%m-%d"))
-    words = bt.set_index(["period", "Topic"])["Words"]
-    table["words"] = [words.get((p, t), "") for p, t in zip(table["period"], table["topic"])]
+    table["words"] = _cell_words(fit, df["period"].to_numpy(), table)
     table = table[["period", "topic", "topic_name", "documents", "share", "words"]]
     undated = pd.DataFrame({"doc_id": [ids[i] for i in np.flatnonzero(~dated)],
                             "topic": topics[~dated], "text": [fit.docs[i] for i in np.flatnonzero(~dated)]})
     return TopicsOverTime(table, undated, freq, global_tuning)
+
+
+def _cell_words(fit: TopicFit, periods: np.ndarray, table: pd.DataFrame, topn: int = 5) -> list[str]:
+    """Top words of each (period, topic) cell: the cell's word counts weighted by the
+    model's c-TF-IDF idf, fillers left out, sorted by (−score, word) — deterministic on
+    every machine (BERTopic's own per-period words come from an unstable sort)."""
+    vec = fit.model.vectorizer_model
+    vocab = np.asarray(vec.get_feature_names_out(), dtype=object)
+    idf = np.asarray(fit.model.ctfidf_model._idf_diag.diagonal()).ravel()
+    keep = np.array([w not in set(fit.fillers) for w in vocab])
+    X = vec.transform(fit.docs).tocsr()
+    out = []
+    for p, t in zip(table["period"], table["topic"]):
+        rows = np.flatnonzero((periods == p) & (fit.topics == t))
+        if not len(rows):
+            out.append("")
+            continue
+        tf = np.asarray(X[rows].sum(axis=0)).ravel()
+        score = round_sig(tf * idf, 10)
+        idx = np.flatnonzero((score > 0) & keep)
+        order = idx[np.lexsort((vocab[idx], -score[idx]))][:topn]
+        out.append(", ".join(str(vocab[i]) for i in order))
+    return out
+
+
+def topics_by_class(fit: TopicFit, classes: Sequence[str], column: str = "class") -> pd.DataFrame:
+    """Documents per class (outlet, language, …) and topic, every combination listed;
+    ``share`` is within the class (4 significant digits)."""
+    df = pd.DataFrame({column: [str(c) if str(c) else "(none)" for c in classes], "topic": fit.topics})
+    counts = df.groupby([column, "topic"]).size()
+    grid = pd.MultiIndex.from_product([sorted(df[column].unique()), sorted(set(fit.topics.tolist()))],
+                                      names=[column, "topic"])
+    table = counts.reindex(grid, fill_value=0).rename("documents").reset_index()
+    table["share"] = round_sig(table["documents"] / table.groupby(column)["documents"].transform("sum"), 4)
+    table["topic_name"] = table["topic"].map(fit.names)
+    return table[[column, "topic", "topic_name", "documents", "share"]]
+
+
+def class_heatmap_figure(table: pd.DataFrame, column: str, names: dict[int, str], title: str | None = None,
+                         max_classes: int = 25):
+    """Heatmap: share of each class's documents per topic (numbers: documents). With more
+    than ``max_classes`` classes the largest are shown and the rest pooled as "(other)"
+    (in the figure and its table)."""
+    totals = table.groupby(column)["documents"].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) > max_classes:
+        keep = set(sorted(totals.index, key=lambda c: (-totals[c], c))[:max_classes - 1])
+        table = table.assign(**{column: table[column].where(table[column].isin(keep), "(other)")})
+        table = table.groupby([column, "topic"], as_index=False).agg(documents=("documents", "sum"),
+                                                                    topic_name=("topic_name", "first"))
+        table["share"] = round_sig(table["documents"] / table.groupby(column)["documents"].transform("sum"), 4)
+        table = table[[column, "topic", "topic_name", "documents", "share"]]
+    fig, ax = _topic_heatmap(table, column, names, 1.1, "Purples", f"share of the {column}'s documents")
+    ax.set_title(title or f"Topics by {column} (numbers: documents)")
+    return fig, table
 
 
 def topics_by_query(fit: TopicFit, queries: Sequence[str]) -> pd.DataFrame:
@@ -136,7 +196,7 @@ def topics_by_query(fit: TopicFit, queries: Sequence[str]) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([sorted(df["query"].unique()), sorted(set(fit.topics.tolist()))],
                                       names=["query", "topic"])
     table = counts.reindex(grid, fill_value=0).rename("documents").reset_index()
-    table["share"] = (table["documents"] / table.groupby("query")["documents"].transform("sum")).round(6)
+    table["share"] = round_sig(table["documents"] / table.groupby("query")["documents"].transform("sum"), 4)
     table["topic_name"] = table["topic"].map(fit.names)
     return table[["query", "topic", "topic_name", "documents", "share"]]
 
@@ -163,7 +223,7 @@ def topic_sizes(fit: TopicFit, languages: Sequence[str] | None = None):
     words = fit.topic_words(include_outliers=True)
     t = pd.Series(fit.topics)
     table = t.value_counts().rename_axis("topic").reset_index(name="documents")
-    table["share"] = (table["documents"] / len(t)).round(6)
+    table["share"] = round_sig(table["documents"] / len(t), 4)
     table["reassigned_outliers"] = [0 if k == OUTLIER else int(((fit.topics == k) & (fit.topics_raw == OUTLIER)).sum())
                                     for k in table["topic"]]
     if languages is not None:
@@ -171,12 +231,15 @@ def topic_sizes(fit: TopicFit, languages: Sequence[str] | None = None):
         table["zh_documents"] = [int(((fit.topics == k) & (lang == "zh")).sum()) for k in table["topic"]]
     table["topic_name"] = table["topic"].map(fit.names)
     table["top_terms"] = [", ".join(words.get(int(k), [])) for k in table["topic"]]
+    if fit.words_by_language:
+        table["english_words"] = [", ".join(fit.words_by_language.get(int(k), {}).get("en", [])[:6]) for k in table["topic"]]
+        table["chinese_words"] = ["、".join(fit.words_by_language.get(int(k), {}).get("zh", [])[:6]) for k in table["topic"]]
     table = table.assign(_o=table["topic"].eq(OUTLIER)).sort_values(
         ["_o", "documents", "topic"], ascending=[True, False, True], kind="stable").drop(columns="_o")
     table = table.reset_index(drop=True)
     cols = ["topic", "topic_name", "documents", "share", "reassigned_outliers"]
     cols += ["zh_documents"] if languages is not None else []
-    table = table[cols + ["top_terms"]]
+    table = table[cols + ["top_terms"] + (["english_words", "chinese_words"] if fit.words_by_language else [])]
 
     colors = topic_colors(fit.topics)
     fig, ax = figure(figsize=(10, 0.42 * len(table) + 1.3))
@@ -184,8 +247,10 @@ def topic_sizes(fit: TopicFit, languages: Sequence[str] | None = None):
     ax.barh(y, table["documents"], color=[colors[int(k)] for k in table["topic"]])
     ax.set_yticks(y, table["topic_name"])
     xmax = float(table["documents"].max())
-    for yi, n, sh, terms in zip(y, table["documents"], table["share"], table["top_terms"]):
-        short = ", ".join(terms.split(", ")[:7])
+    zh_words = table["chinese_words"] if "chinese_words" in table else [""] * len(table)
+    for yi, n, sh, terms, zw in zip(y, table["documents"], table["share"], table["top_terms"], zh_words):
+        short = ", ".join(w for w in terms.split(", ") if not HAN_RE.search(w))
+        short = ", ".join(short.split(", ")[:5]) + (f"  |  {'、'.join(zw.split('、')[:3])}" if zw else "")
         ax.annotate(f"{n} ({sh:.0%})  {short}", (n, yi), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8, color="#333333")
     ax.set_xlim(0, xmax * 2.6)
@@ -254,16 +319,15 @@ def query_heatmap_figure(table: pd.DataFrame, names: dict[int, str]):
 
 def topic_map(fit: TopicFit, ids: Sequence[str] | None = None, languages: Sequence[str] | None = None,
               seed: int | None = None):
-    """2-D UMAP of the document embeddings (cosine, seeded, duplicates merged), coloured by
+    """2-D UMAP of the document embeddings (cosine, seeded, duplicates merged, with the
+    machine-independent recipe of :func:`xitu.topics.model.reduce_dimensions`), coloured by
     topic; topic ids at each topic's median position. Returns ``(fig, table)``."""
-    from umap import UMAP
-
     from xitu.plots import figure
 
     seed = fit.settings.seed if seed is None else seed
     n = len(fit.docs)
-    xy = UMAP(n_neighbors=max(2, min(15, n - 1)), n_components=2, min_dist=0.1, metric="cosine",
-              random_state=seed, unique=True, n_jobs=1).fit_transform(fit.embeddings)
+    xy, _ = reduce_dimensions(fit.embeddings, replace(fit.settings, n_components=2, min_dist=0.1, seed=seed,
+                                                      reducer="umap", output_decimals=4))
     table = pd.DataFrame({"doc_id": list(ids) if ids is not None else list(range(n)),
                           "x": np.round(xy[:, 0], 4), "y": np.round(xy[:, 1], 4), "topic": fit.topics})
     table["topic_name"] = table["topic"].map(fit.names)
@@ -293,7 +357,8 @@ def topic_map(fit: TopicFit, ids: Sequence[str] | None = None, languages: Sequen
 
 
 MEASURES = (("npmi", "NPMI coherence (higher = better)"), ("diversity", "Topic diversity"),
-            ("outlier_share", "Outlier share after reduction"))
+            ("outlier_share", "Outlier share after reduction"), ("ari", "Stability: ARI across seeds"),
+            ("mixed_share", "Chinese segments in topics\nalso holding English"))
 
 
 def comparison_figure(summary: pd.DataFrame):
@@ -301,22 +366,27 @@ def comparison_figure(summary: pd.DataFrame):
     Fit times are left out of the figure and its CSV, as they differ from run to run."""
     from xitu.plots import PALETTE, figure
 
-    fig, axes = figure(1, len(MEASURES), figsize=(11, 3.4))
+    measures = [(m, title) for m, title in MEASURES if f"{m}_mean" in summary.columns]
+    fig, axes = figure(1, len(measures), figsize=(3.1 * len(measures) + 1.5, 3.6))
     models = list(summary["model"])
-    for ax, (m, title) in zip(axes, MEASURES):
+    for ax, (m, title) in zip(np.atleast_1d(axes), measures):
         mean, sd = summary[f"{m}_mean"].to_numpy(), summary[f"{m}_sd"].to_numpy()
         x = np.arange(len(models))
         ax.bar(x, mean, yerr=sd, capsize=4, color=PALETTE[: len(models)])
-        ax.set_xticks(x, [f"{name}\n{v:.3f} ± {e:.3f}" for name, v, e in zip(models, mean, sd)])
+        ax.set_xticks(x, [f"{name}\n{v:.3f} ± {e:.3f}" for name, v, e in zip(models, mean, sd)], fontsize=8)
         ax.axhline(0, color="#666666", linewidth=0.8)
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", visible=False)
     n = int(summary["seeds"].iloc[0]) if len(summary) else 0
-    fig.suptitle(f"BERTopic vs LDA vs NMF on the same tokens (mean ± SD over {n} seeds)", fontsize=12,
-                 x=0.01, ha="left")
-    cols = ["model", "seeds"] + [f"{m}_{s}" for m in ("n_topics", "npmi", "diversity", "outlier_share_raw", "outlier_share")
-                                 for s in ("mean", "sd")]
-    return fig, summary[cols].round(6)
+    fig.suptitle(f"BERTopic vs LDA vs NMF on the same tokens (mean ± SD over {n} seeds; ARI: mean with the other seeds)",
+                 fontsize=12, x=0.01, ha="left")
+    cols = ["model", "seeds"] + [f"{m}_{s}" for m in ("n_topics", "npmi", "diversity", "outlier_share_raw",
+                                                      "outlier_share", "ari", "mixed_share")
+                                 for s in ("mean", "sd") if f"{m}_{s}" in summary.columns]
+    table = summary[cols].copy()
+    for c in cols[2:]:
+        table[c] = round_sig(table[c].astype(float), 4)
+    return fig, table
 
 
 # --------------------------------------------------------------------------- reading
@@ -348,3 +418,131 @@ def describe_topics(sizes: pd.DataFrame, over: TopicsOverTime, by_query: pd.Data
     if over.n_undated:
         lines.append(f"- {over.n_undated} undated documents are counted in the sizes but not in the time figure.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- languages, hierarchy, examples
+
+
+def language_figure(fit: TopicFit, languages: Sequence[str]):
+    """Share of Chinese documents in each topic (bars; numbers: Chinese / all documents)
+    and, in the title, the corpus measure: the share of Chinese documents sitting in a
+    topic that also holds English ones. Returns ``(fig, table)``."""
+    from xitu.plots import PALETTE, figure
+
+    table = language_mix(fit.topics, languages, fit.names)
+    share = mixed_share(fit.topics, languages)
+    fig, ax = figure(figsize=(9, 0.36 * len(table) + 1.6))
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, table["zh_share"], color=[PALETTE[1] if b else "#bbbbbb" for b in table["holds_both"]])
+    ax.set_yticks(y, table["topic_name"])
+    for yi, z, n in zip(y, table["zh_documents"], table["documents"]):
+        ax.annotate(f"{z} / {n}", (float(z) / n if n else 0, yi), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8, color="#333333")
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("share of the topic's documents that are Chinese")
+    ax.grid(axis="y", visible=False)
+    zh_total = int(table["zh_documents"].sum())
+    ax.set_title(f"Chinese documents per topic: {share:.0%} of the {zh_total} Chinese documents sit in topics "
+                 "that also hold English ones", fontsize=10)
+    table = table.assign(corpus_mixed_share=round_sig(share, 4))
+    return fig, table
+
+
+def topic_linkage(fit: TopicFit):
+    """The topic hierarchy as BERTopic's ``hierarchical_topics`` computes it (Ward linkage,
+    optimal leaf order, on 1 − cosine similarity of the topics' c-TF-IDF rows, outliers
+    left out) as a scipy linkage matrix, with the topic id of each leaf. Distances are
+    rounded to 10 significant digits before the linkage, so that near-ties resolve the
+    same way everywhere."""
+    import scipy.cluster.hierarchy as sch
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    model = fit.model
+    offset = 1 if model._outliers else 0
+    ids = [t for t in sorted(model.topic_sizes_) if t != OUTLIER]
+    if len(ids) < 2:
+        raise ValueError("a hierarchy needs at least two topics")
+    X = model.c_tf_idf_[offset:offset + len(ids)]
+    D = round_sig(np.clip(1 - cosine_similarity(X), 0, None), 10)
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0)
+    Z = sch.linkage(squareform(D, checks=False), "ward", optimal_ordering=True)
+    return Z, ids
+
+
+def hierarchy_figure(fit: TopicFit):
+    """Dendrogram of the topics (see :func:`topic_linkage`) labelled with topic names, and
+    the table of merges: ``step, left, right, distance, documents, topics`` (node ids as
+    scipy's: leaves are topic ids, merge ``i`` is node ``n_topics + i``)."""
+    import scipy.cluster.hierarchy as sch
+
+    from xitu.plots import figure
+
+    Z, ids = topic_linkage(fit)
+    n = len(ids)
+    sizes = {t: int((fit.topics == t).sum()) for t in ids}
+    members: dict[int, list[int]] = {i: [ids[i]] for i in range(n)}
+    rows = []
+    for step, (a, b, d, _) in enumerate(Z):
+        a, b = int(a), int(b)
+        members[n + step] = members[a] + members[b]
+        label = lambda node: f"topic {ids[node]}" if node < n else f"node {node}"  # noqa: E731
+        rows.append({"step": step, "node": n + step, "left": label(a), "right": label(b),
+                     "distance": float(round_sig(d, 4)),
+                     "documents": sum(sizes[t] for t in members[n + step]),
+                     "topics": ", ".join(str(t) for t in sorted(members[n + step]))})
+    table = pd.DataFrame(rows)
+    fig, ax = figure(figsize=(10, 0.38 * n + 1.5))
+    sch.dendrogram(Z, orientation="left", labels=[fit.names[t] for t in ids], ax=ax, color_threshold=0,
+                   above_threshold_color="#555555", leaf_font_size=9)
+    ax.set_xlabel("Ward distance (1 − cosine similarity of c-TF-IDF)")
+    ax.grid(False)
+    ax.set_title("Topic hierarchy (which storylines merge first)")
+    return fig, table
+
+
+def topic_examples(fit: TopicFit, ids: Sequence[str] | None = None, languages: Sequence[str] | None = None,
+                   n: int = 5, per_language: int = 1) -> pd.DataFrame:
+    """Representative documents of each topic, for naming it: the ``n`` members closest
+    (cosine) to the topic's centroid embedding, plus, when ``languages`` are given, the
+    ``per_language`` closest of each language not already listed. Ties go to the earlier
+    document. Columns: ``topic, topic_name, rank, doc_id, language, similarity, text``."""
+    from sklearn.preprocessing import normalize
+
+    ids = list(ids) if ids is not None else list(range(len(fit.docs)))
+    lang = np.asarray(list(languages)) if languages is not None else None
+    E = normalize(np.asarray(fit.embeddings, dtype=np.float64))
+    rows = []
+    for t in sorted(set(fit.topics.tolist()) - {OUTLIER}):
+        members = np.flatnonzero(fit.topics == t)
+        c = E[members].mean(axis=0)
+        c = c / (np.linalg.norm(c) or 1.0)
+        sim = round_sig(E[members] @ c, 10)
+        order = members[np.lexsort((members, -sim))]
+        pick = list(order[:n])
+        if lang is not None:
+            for lg in sorted(set(lang[members].tolist())):
+                extra = [i for i in order if lang[i] == lg and i not in pick][:per_language]
+                if not any(lang[i] == lg for i in pick):
+                    pick += extra
+        simd = dict(zip(members.tolist(), sim.tolist()))
+        for r, i in enumerate(pick, 1):
+            rows.append({"topic": t, "topic_name": fit.names[t], "rank": r, "doc_id": ids[i],
+                         "language": lang[i] if lang is not None else "",
+                         "similarity": float(round_sig(simd[int(i)], 4)), "text": fit.docs[i]})
+    return pd.DataFrame(rows, columns=["topic", "topic_name", "rank", "doc_id", "language", "similarity", "text"])
+
+
+def topic_words_table(fit: TopicFit) -> pd.DataFrame:
+    """Per topic: its name, size, the top words (mixed), the top English and the top
+    Chinese words side by side, and the filler words left out (same for every topic)."""
+    rows = []
+    for t, words in fit.topic_words().items():
+        bl = fit.words_by_language.get(t, {"en": [], "zh": []})
+        rows.append({"topic": t, "topic_name": fit.names[t], "documents": int((fit.topics == t).sum()),
+                     "top_words": ", ".join(words), "english_words": ", ".join(bl["en"]),
+                     "chinese_words": "、".join(bl["zh"])})
+    out = pd.DataFrame(rows)
+    out.attrs["fillers"] = list(fit.fillers)
+    return out
