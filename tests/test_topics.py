@@ -297,7 +297,7 @@ def test_topics_over_time_with_corpus_dates(fit, segments):
     assert dated["period"].min() == months.min().strftime("%Y-%m")
     assert dated["period"].max() == months.max().strftime("%Y-%m")
     by_period = dated.groupby("period")["share"].sum()
-    assert np.allclose(by_period[by_period > 0], 1.0, atol=1e-5)
+    assert np.allclose(by_period[by_period > 0], 1.0, atol=1e-3)  # shares carry 4 significant digits
     assert (dated.loc[dated["documents"] > 0, "words"] != "").all()  # BERTopic's words per period
 
 

@@ -126,6 +126,8 @@ class TopicSettings:
         is reassigned).
     top_n_words
         Words per topic (also the ``topn`` of coherence and diversity).
+    reduce_frequent_words
+        BERTopic's c-TF-IDF option (square root of the term frequencies).
     center_languages
         Remove the language signal from the embeddings before clustering: each language's
         mean embedding is replaced by the mean of all documents, and rows are renormalised
@@ -162,6 +164,7 @@ class TopicSettings:
     top_n_words: int = 10
     filler_evenness: float | None = 0.9
     center_languages: bool = True
+    reduce_frequent_words: bool = False
 
     def resolved(self, n_docs: int) -> "TopicSettings":
         """These settings with every ``None`` replaced by its value for ``n_docs`` documents."""
@@ -425,7 +428,7 @@ def build_bertopic(settings: TopicSettings, n_docs: int, tokenizer: Tokenizer, e
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
         vectorizer_model=make_vectorizer(tokenizer),
-        ctfidf_model=ClassTfidfTransformer(),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=s.reduce_frequent_words),
         calculate_probabilities=False,
         verbose=False,
     )
