@@ -337,7 +337,7 @@ def principal_components(embeddings: np.ndarray, k: int) -> np.ndarray:
     return X @ (V * np.where(signs == 0, 1.0, signs))
 
 
-def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: int = 1 << 28):
+def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: int = 1 << 26):
     """Exact cosine nearest neighbours, distances rounded to ``decimals``, for UMAP's
     ``precomputed_knn``: ``(indices, distances, None)``; each point is its own first
     neighbour, then neighbours by (rounded distance, index).
