@@ -442,8 +442,8 @@ def language_figure(fit: TopicFit, languages: Sequence[str]):
     ax.set_xlabel("share of the topic's documents that are Chinese")
     ax.grid(axis="y", visible=False)
     zh_total = int(table["zh_documents"].sum())
-    ax.set_title(f"Chinese documents per topic: {share:.0%} of the {zh_total} Chinese documents sit in topics "
-                 "that also hold English ones", fontsize=10)
+    ax.set_title(f"Chinese documents per topic (grey: outliers or a topic of one language)\n{share:.0%} of the {zh_total} "
+                 "Chinese documents sit in topics that also hold English ones", fontsize=10, loc="left")
     table = table.assign(corpus_mixed_share=round_sig(share, 4))
     return fig, table
 
