@@ -4,6 +4,7 @@ from __future__ import annotations
 import pickle
 
 import jieba
+import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from xitu.text import Tokenizer, detect_language, detect_script, domain_words
@@ -46,7 +47,94 @@ def test_line_wrap_space_inside_chinese_is_removed(tokenizer):
 
 
 def test_stopwords_removed_in_both_languages(tokenizer):
-    assert tokenizer("the article highlights that rare earth 的 稀土 are key") == ["key"]
+    assert tokenizer("the article highlights that rare earth 的 are key") == ["key"]
+
+
+# --------------------------------------------------------------------------- domain terms
+
+DOMAIN_TERMS = {
+    "place names": ["白云鄂博", "包头", "赣州", "龙南"],
+    "compounds": ["离子型稀土", "稀土配额", "稀土永磁", "钕铁硼"],
+    "elements": ["镝", "铽", "钐钴", "钇", "镓", "锗"],
+    "policy terms": ["出口管制", "两用物项", "出口许可"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DOMAIN_TERMS))
+def test_domain_terms_are_single_tokens_in_context(tokenizer, kind):
+    for w in DOMAIN_TERMS[kind]:
+        assert tokenizer(w) == [w], (kind, w)
+        toks = tokenizer(f"报道称{w}方面出现新变化")
+        assert w in toks, (kind, w, toks)
+
+
+def test_one_character_elements_are_not_glued_to_a_neighbour(tokenizer):
+    assert tokenizer("中国对镝、铽实施出口管制") == ["中国", "镝", "铽", "实施", "出口管制"]
+    assert tokenizer("报道称镝价上涨") == ["报道", "镝", "价", "上涨"]  # 称 is a stopword
+
+
+def test_corpus_wide_words_stay_tokens(tokenizer):
+    """稀土 is a token (the topic models drop it from topic words by a data-driven rule);
+    with it a stopword, 稀土配额 used to lose 稀土 and leave 配额."""
+    assert tokenizer("稀土") == ["稀土"]
+    assert tokenizer("稀土配额") == ["稀土配额"]
+    assert tokenizer("白云鄂博稀土矿") == ["白云鄂博", "稀土矿"]
+    assert "稀土" not in tokenizer.stopwords
+
+
+def test_lexicon_ships_in_the_package_and_a_project_extends_it(tmp_path):
+    from xitu.text import lexicon_files, packaged_lexicon_dir
+
+    pkg = packaged_lexicon_dir()
+    for name in ("rare_earth_zh.txt", "stopwords_zh.txt", "stopwords_domain.txt", "stance_keywords.tsv"):
+        assert (pkg / name).is_file(), name
+    proj = tmp_path / "data" / "lexicon"
+    proj.mkdir(parents=True)
+    (proj / "rare_earth_zh.txt").write_text("# project terms\n南方稀土集团\n", encoding="utf-8")
+    (proj / "stopwords_domain.txt").write_text("tariffs\n", encoding="utf-8")
+    assert len(lexicon_files("rare_earth_zh.txt", proj)) == 2
+    tk = Tokenizer(proj, cache_dir=tmp_path / "jieba")
+    assert tk("南方稀土集团白云鄂博") == ["南方稀土集团", "白云鄂博"]  # project + packaged words
+    assert tk("tariffs on magnets") == ["magnets"]
+    assert Tokenizer(cache_dir=tmp_path / "j2")("tariffs") == ["tariffs"]  # the project list only extends
+
+
+def test_tokenizer_works_from_an_installed_wheel_outside_the_project(tmp_path):
+    """Build a wheel, install it into a folder, and tokenise from a folder outside the
+    checkout in a fresh interpreter: the packaged lexicon is found, and jieba's cache goes
+    to the user cache (HOME points into tmp_path)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    wheels, target, home, work = (tmp_path / d for d in ("wheels", "target", "home", "work"))
+    for d in (wheels, target, home, work):
+        d.mkdir()
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(wheels), str(root)], capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "PIP_NO_INDEX": "1"})
+    if build.returncode != 0 and "No module named" in build.stderr:
+        pytest.skip(f"cannot build a wheel here: {build.stderr[-300:]}")
+    assert build.returncode == 0, build.stderr[-2000:]
+    wheel = next(wheels.glob("xitu-*.whl"))
+    inst = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q",
+                           "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=600)
+    assert inst.returncode == 0, inst.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("XITU_ROOT", "XITU_CACHE", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(target), HOME=str(home))
+    code = ("import json, xitu, xitu.text as t; tk = t.Tokenizer(); "
+            "print(json.dumps([xitu.__file__, tk('白云鄂博稀土矿'), str(tk.cache_dir)]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    import json
+
+    where, toks, cache = json.loads(out.stdout.strip().splitlines()[-1])
+    assert where.startswith(str(target))
+    assert toks == ["白云鄂博", "稀土矿"]
+    assert cache == str(home / ".cache" / "xitu" / "jieba")
 
 
 def test_pickle_round_trip_and_sklearn(tokenizer):

@@ -2,10 +2,17 @@
 
 Steps, in order: NFKC normalisation → Traditional → Simplified (OpenCC ``t2s``) →
 lower-case → line-wrap spaces between two Chinese characters removed → Chinese runs cut by
-jieba (its own :class:`jieba.Tokenizer` instance, the project dictionary
-``data/lexicon/rare_earth_zh.txt`` loaded, its cache in ``.cache/jieba``) and English words
+jieba (its own :class:`jieba.Tokenizer` instance, the domain dictionary loaded, its cache in
+``.cache/jieba`` of the project or ``~/.cache/xitu/jieba`` outside one) and English words
 taken by a regular expression → stopwords (Chinese, scikit-learn's English list, and the
 domain list) and punctuation/number-only tokens dropped.
+
+The domain dictionary (``rare_earth_zh.txt``), the stopword lists and the stance keyword
+lexicon ship inside the package (``xitu/lexicon/``, read with :mod:`importlib.resources`),
+so :class:`Tokenizer` works from any folder after ``pip install``. A project's own
+``data/lexicon/`` files of the same names *extend* them (their words are added).
+Corpus-wide words such as 稀土 are tokens, not stopwords: the topic models leave them out of
+topic words by a data-driven rule (:func:`xitu.topics.model.filler_words`).
 
 :class:`Tokenizer` is picklable (jieba and OpenCC are rebuilt lazily after unpickling) and
 works as ``CountVectorizer(tokenizer=Tokenizer(), lowercase=False, token_pattern=None)``.
@@ -84,30 +91,72 @@ def _read_list(path: Path) -> list[str]:
     return out
 
 
-def default_lexicon_dir() -> Path:
-    """``data/lexicon`` of the project."""
+def packaged_lexicon_dir() -> Path:
+    """The folder of the lexicon files shipped inside the package (``xitu/lexicon``)."""
+    from importlib.resources import files
+
+    return Path(str(files("xitu") / "lexicon"))
+
+
+def default_lexicon_dir() -> Path | None:
+    """``data/lexicon`` of the project, or ``None`` outside a project (the packaged
+    files are then used alone)."""
     from xitu.paths import Paths
 
-    return Paths.default().lexicon
+    try:
+        return Paths.default().lexicon
+    except FileNotFoundError:
+        return None
+
+
+def lexicon_files(name: str, lexicon_dir: Path | None = None) -> list[Path]:
+    """The files a lexicon ``name`` is read from: the packaged one, then the project's file
+    of the same name in ``lexicon_dir`` when it exists (it extends the packaged one)."""
+    out = [packaged_lexicon_dir() / name]
+    if lexicon_dir is not None:
+        p = Path(lexicon_dir) / name
+        if p.is_file() and p.resolve() != out[0].resolve():
+            out.append(p)
+    return [p for p in out if p.is_file()]
+
+
+def default_cache_dir(lexicon_dir: Path | None = None) -> Path:
+    """Where jieba keeps its dictionary cache: ``XITU_CACHE/jieba`` when set, the project's
+    ``.cache/jieba`` (the project of ``lexicon_dir`` if given, else the current one), else
+    ``~/.cache/xitu/jieba``."""
+    import os
+
+    from xitu.paths import Paths
+
+    env = os.environ.get("XITU_CACHE")
+    if env:
+        return Path(env) / "jieba"
+    if lexicon_dir is not None and Path(lexicon_dir).parent.name == "data":
+        return Paths(Path(lexicon_dir).parents[1]).cache / "jieba"
+    try:
+        return Paths.default().cache / "jieba"
+    except FileNotFoundError:
+        return Path.home() / ".cache" / "xitu" / "jieba"
 
 
 def load_stopwords(lexicon_dir: Path | None = None) -> frozenset[str]:
     """Chinese + English (scikit-learn) + domain stopwords, normalised like tokens."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    lexicon_dir = Path(lexicon_dir or default_lexicon_dir())
+    lexicon_dir = lexicon_dir or default_lexicon_dir()
     words = set(ENGLISH_STOP_WORDS)
     for name in _STOPWORD_FILES:
-        p = lexicon_dir / name
-        if p.exists():
+        for p in lexicon_files(name, lexicon_dir):
             words.update(w.split()[0] for w in _read_list(p))
     return frozenset(to_simplified(unicodedata.normalize("NFKC", w)).lower() for w in words)
 
 
 def domain_words(lexicon_dir: Path | None = None) -> list[str]:
-    """The project dictionary's words (first column of ``rare_earth_zh.txt``)."""
-    lexicon_dir = Path(lexicon_dir or default_lexicon_dir())
-    return [w.split()[0] for name in _LEXICON_FILES for w in _read_list(lexicon_dir / name)]
+    """The domain dictionary's words (first column of ``rare_earth_zh.txt``: the packaged
+    file, then the project's additions)."""
+    lexicon_dir = lexicon_dir or default_lexicon_dir()
+    return list(dict.fromkeys(w.split()[0] for name in _LEXICON_FILES for p in lexicon_files(name, lexicon_dir)
+                              for w in _read_list(p)))
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -119,9 +168,10 @@ class Tokenizer:
     Parameters
     ----------
     lexicon_dir
-        Folder with ``rare_earth_zh.txt`` and the stopword lists (default ``data/lexicon``).
+        The project's lexicon folder, whose files extend the packaged ones (default: the
+        project's ``data/lexicon``; none outside a project).
     cache_dir
-        Where jieba keeps its prefix-dictionary cache (default ``.cache/jieba``).
+        Where jieba keeps its prefix-dictionary cache (default: :func:`default_cache_dir`).
     stopwords
         Drop stopwords (default True).
     hmm
@@ -131,21 +181,19 @@ class Tokenizer:
     def __init__(self, lexicon_dir: str | Path | None = None, cache_dir: str | Path | None = None,
                  stopwords: bool = True, hmm: bool = True):
         self.lexicon_dir = Path(lexicon_dir) if lexicon_dir else default_lexicon_dir()
-        if cache_dir is None:
-            from xitu.paths import Paths
-
-            cache_dir = Paths(self.lexicon_dir.parents[1]).cache / "jieba"
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir(self.lexicon_dir)
         self.use_stopwords = stopwords
         self.hmm = hmm
         self._jieba = None
         self._stop: frozenset[str] | None = None
+        self._singles = False
 
     # pickling: keep the settings, rebuild jieba and OpenCC on first use
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_jieba"] = None
         state["_stop"] = None
+        state["_singles"] = False
         return state
 
     def __repr__(self) -> str:
@@ -159,6 +207,16 @@ class Tokenizer:
         if self._jieba is None:
             self._jieba = _load_jieba(self.lexicon_dir, self.cache_dir)
         return self._jieba
+
+    @property
+    def single_char_terms(self):
+        """A pattern of the one-character domain terms (镝, 铽, 镓, …), or ``None``. jieba
+        hands runs of one-character words to its HMM, which glues them to a neighbour
+        (对镝, 称镝); these terms are therefore split off before jieba sees the text."""
+        if getattr(self, "_singles", False) is False:
+            chars = sorted({w for w in domain_words(self.lexicon_dir) if len(w) == 1 and HAN_RE.match(w)})
+            self._singles = re.compile("([" + "".join(chars) + "])") if chars else None
+        return self._singles
 
     def keeping_stopwords(self) -> "Tokenizer":
         """The same tokeniser with stopwords kept (for models where function words carry
@@ -185,10 +243,17 @@ class Tokenizer:
         cut = self.jieba.cut
         out: list[str] = []
         pos = 0
+        singles = self.single_char_terms
         for m in HAN_RUN_RE.finditer(text):
             if m.start() > pos:
                 out.extend(EN_TOKEN_RE.findall(text, pos, m.start()))
-            out.extend(cut(m.group(0), HMM=self.hmm))
+            run = m.group(0)
+            if singles is not None and singles.search(run):
+                for piece in singles.split(run):  # the split keeps the terms (one capturing group)
+                    if piece:
+                        out.extend([piece] if singles.fullmatch(piece) else cut(piece, HMM=self.hmm))
+            else:
+                out.extend(cut(run, HMM=self.hmm))
             pos = m.end()
         if pos < len(text):
             out.extend(EN_TOKEN_RE.findall(text, pos))
@@ -210,14 +275,17 @@ _JIEBA: dict[tuple[str, tuple], object] = {}
 _JIEBA_LOCK = threading.Lock()
 
 
-def _load_jieba(lexicon_dir: Path, cache_dir: Path):
-    """The jieba tokenizer of ``lexicon_dir``, loaded once per process. Keyed by the
-    dictionary files' paths, sizes and modification times, so an edited lexicon reloads."""
-    files = [Path(lexicon_dir) / name for name in _LEXICON_FILES]
-    for p in files:
-        if not p.exists():
-            raise FileNotFoundError(f"project dictionary missing: {p}")
-    key = (str(Path(lexicon_dir).resolve()), tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+def _load_jieba(lexicon_dir: Path | None, cache_dir: Path):
+    """The jieba tokenizer with the packaged dictionary and a project's extension in
+    ``lexicon_dir`` (:func:`lexicon_files`), loaded once per process. Keyed by the dictionary
+    files' paths, sizes and modification times, so an edited lexicon reloads."""
+    files = []
+    for name in _LEXICON_FILES:
+        found = lexicon_files(name, lexicon_dir)
+        if not found:
+            raise FileNotFoundError(f"domain dictionary {name} missing from {packaged_lexicon_dir()}")
+        files += found
+    key = (tuple(str(p.resolve()) for p in files), tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in files))
     with _JIEBA_LOCK:
         if key not in _JIEBA:
             import jieba

