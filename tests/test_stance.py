@@ -322,3 +322,16 @@ def test_labels_for_target_follows_a_log_linear_curve():
     curve = pd.DataFrame({"n_labels": [50, 100, 200, 400], "macro_f1": [0.3, 0.4, 0.5, 0.6]})
     assert labels_for_target(curve, 0.7) == pytest.approx(800)
     assert labels_for_target(curve.assign(macro_f1=[0.6, 0.6, 0.55, 0.5]), 0.7) is None
+
+
+def test_stance_by_topic_refuses_assignments_that_miss_segments():
+    """A stale topic table used to be inner-joined and its missing segments dropped."""
+    import pandas as pd
+    import pytest
+
+    from xitu import stance_report
+
+    labels = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "label": ["none", "escalation", "none"]})
+    topics = pd.DataFrame({"segment_id": ["s1", "s2"], "topic": [0, 1], "topic_name": ["0: a", "1: b"]})
+    with pytest.raises(ValueError, match="1 of 3 segments have no topic"):
+        stance_report.stance_by_topic(labels, topics)

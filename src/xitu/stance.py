@@ -342,9 +342,19 @@ def gold_article_stance(segments: pd.DataFrame, labels, classes: Sequence[str] =
 # --------------------------------------------------------------------------- keyword baseline
 
 
-def load_keywords(path: str | Path) -> dict[str, list[str]]:
-    """Read a keyword lexicon: lines ``label<TAB>keyword`` (# comments allowed)."""
-    out: dict[str, list[str]] = {}
+def load_keywords(path: str | Path | None = None, lexicon_dir: str | Path | None = None) -> dict[str, list[str]]:
+    """Read a keyword lexicon: lines ``label<TAB>keyword`` (# comments allowed). Without
+    ``path``: the packaged ``stance_keywords.tsv`` extended by the project's file of the same
+    name in ``lexicon_dir`` (see :func:`xitu.text.lexicon_files`)."""
+    if path is None:
+        from xitu.text import lexicon_files
+
+        out: dict[str, list[str]] = {}
+        for p in lexicon_files("stance_keywords.tsv", Path(lexicon_dir) if lexicon_dir else None):
+            for label, words in load_keywords(p).items():
+                out.setdefault(label, []).extend(w for w in words if w not in out.get(label, []))
+        return out
+    out = {}
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):

@@ -192,8 +192,14 @@ def stance_by(labels: pd.DataFrame, segments: pd.DataFrame, articles: pd.DataFra
 
 
 def stance_by_topic(labels: pd.DataFrame, topics: pd.DataFrame):
-    """Stance shares within each topic (topics from ``data/processed/topic_assignments.csv``)."""
-    df = labels.merge(topics[["segment_id", "topic", "topic_name"]], on="segment_id")
+    """Stance shares within each topic (topics from ``data/processed/topic_assignments.csv``).
+    Every segment in ``labels`` must have a topic: ids missing from ``topics`` (assignments
+    from another corpus) raise instead of being dropped by the join."""
+    missing = set(labels["segment_id"]) - set(topics["segment_id"])
+    if missing:
+        raise ValueError(f"{len(missing)} of {labels['segment_id'].nunique()} segments have no topic assignment "
+                         f"(e.g. {sorted(missing)[0]}): the assignments come from another corpus; rerun notebook 02")
+    df = labels.merge(topics[["segment_id", "topic", "topic_name"]], on="segment_id", validate="m:1")
     rows = df.drop_duplicates("topic_name").sort_values("topic")["topic_name"].tolist()  # -1 (outliers) first, then 0, 1, …
     return _stacked_shares(df, "topic_name", "Stance share within each topic", rows=rows)
 

@@ -20,7 +20,6 @@ from xitu.topics.quality import language_mix, mixed_share
 
 __all__ = [
     "segment_assignments",
-    "write_assignments",
     "TopicsOverTime",
     "topics_over_time",
     "topics_by_query",
@@ -52,15 +51,6 @@ def segment_assignments(fit: TopicFit, documents: pd.DataFrame, segments: pd.Dat
         a = a.drop(columns="article_id")
     a["unit"] = unit
     return a[["segment_id", "topic", "topic_name", "probability", "reassigned", "unit"]].reset_index(drop=True)
-
-
-def write_assignments(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write the topic assignments for the stance notebook (UTF-8 with BOM, like the other
-    processed tables)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n", float_format="%.6g")
-    return path
 
 
 # --------------------------------------------------------------------------- over time, by query
