@@ -33,11 +33,18 @@ def test_clean_run_regenerates_committed_figures(paths, tmp_path, monkeypatch):
 
 
 def test_every_figure_has_png_svg_csv(paths):
-    stems = {f.rsplit(".", 1)[0] for f in _files(paths.figures) if f.endswith((".png", ".svg", ".csv"))}
+    """Every drawn figure comes with its SVG and the CSV it plots; a CSV without a figure is a
+    reading table (e.g. topic_examples.csv) and must be named in the README's figure map."""
+    files = _files(paths.figures)
+    stems = {f.rsplit(".", 1)[0] for f in files if f.endswith((".png", ".svg"))}
     assert stems, "no figures committed"
     for s in stems:
         for ext in ("png", "svg", "csv"):
             assert (paths.figures / f"{s}.{ext}").exists(), f"{s}.{ext}"
+    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    for f in files:
+        if f.endswith(".csv") and f.rsplit(".", 1)[0] not in stems:
+            assert f"figures/{f}" in readme, f"table figures/{f} has no figure and is not in the README"
 
 
 def test_readme_maps_every_figure_to_its_notebook(paths):
