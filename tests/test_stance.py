@@ -230,11 +230,11 @@ def test_article_aggregation_with_none():
         [0.1, 0.1, 0.6, 0.2],
         [0.45, 0.1, 0.05, 0.4],  # D: a single stance-bearing segment -> its label
     ])
-    out = stance.aggregate_articles(ids, proba, classes, min_share=0.3).set_index("article_id")
+    out = stance.aggregate_articles(ids, proba, classes, min_share=0.3, rule="share").set_index("article_id")
     assert out.loc["A", "stance"] == "escalation"  # summed 1.1 + 0.1 over A's bearing segments vs 0.9 cooperation
     assert out.loc["A", "n_stance_bearing"] == 3 and out.loc["A", "sum_escalation"] == pytest.approx(1.2)
     assert out.loc["B", "stance"] == "none" and out.loc["B", "stance_share"] == 0.25
-    assert stance.aggregate_articles(ids, proba, classes, min_share=0.25).set_index("article_id").loc["B", "stance"] == "self-reliance"
+    assert stance.aggregate_articles(ids, proba, classes, min_share=0.25, rule="share").set_index("article_id").loc["B", "stance"] == "self-reliance"
     assert out.loc["C", "stance"] == "none" and out.loc["C", "n_stance_bearing"] == 0
     assert out.loc["D", "stance"] == "cooperation"
     assert list(out.index) == ["A", "B", "C", "D"]
@@ -244,9 +244,9 @@ def test_article_stance_from_predictions_and_gold():
     pred = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "p_cooperation": [0.8, 0.1, 0.1], "p_none": [0.1, 0.8, 0.8],
                          "p_escalation": [0.1, 0.1, 0.1]})
     segs = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "article_id": ["a", "a", "b"]})
-    art = stance.article_stance(pred, segs, min_share=0.5).set_index("article_id")
+    art = stance.article_stance(pred, segs, min_share=0.5, rule="share").set_index("article_id")
     assert art.loc["a", "stance"] == "cooperation" and art.loc["b", "stance"] == "none"
-    gold = stance.gold_article_stance(segs, ["escalation", "none", "none"], min_share=0.5).set_index("article_id")
+    gold = stance.gold_article_stance(segs, ["escalation", "none", "none"], min_share=0.5, rule="share").set_index("article_id")
     assert gold.loc["a", "stance"] == "escalation" and gold.loc["b", "stance"] == "none"
 
 
@@ -257,7 +257,7 @@ def test_article_scores_aggregate_out_of_fold_probabilities():
     good = np.array([[0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])
     bad = good[:, [1, 0, 2]]  # cooperation and escalation swapped
     ev = stance.Evaluation(pd.DataFrame(), pd.DataFrame(), {}, {}, {"good": good[None], "bad": np.stack([bad, good])}, classes)
-    out = stance.article_scores(ev, segs, y, min_share=0.5, n_boot=50).set_index("model")
+    out = stance.article_scores(ev, segs, y, min_share=0.5, n_boot=50, rule="share").set_index("model")
     assert out.loc["good", "macro_f1"] == 1.0 and out.loc["good", "gold_none_articles"] == 1
     assert out.loc["bad", "macro_f1"] == pytest.approx(np.mean([1 / 3, 1.0]))  # repeat 1: only none right; repeat 2: all right
     assert out.loc["good", "predicted_none_articles"] == 1
@@ -335,3 +335,33 @@ def test_stance_by_topic_refuses_assignments_that_miss_segments():
     topics = pd.DataFrame({"segment_id": ["s1", "s2"], "topic": [0, 1], "topic_name": ["0: a", "1: b"]})
     with pytest.raises(ValueError, match="1 of 3 segments have no topic"):
         stance_report.stance_by_topic(labels, topics)
+
+
+def test_article_stance_by_mean_probability_keeps_none_reachable():
+    """The default rule: the class with the highest mean probability over all of an article's
+    segments. An article none of whose segments is stance-bearing is none, whatever the
+    probabilities (checked on random rows); ties go to none."""
+    classes = ["escalation", "cooperation", "self-reliance", "none"]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = rng.dirichlet(np.ones(4), size=rng.integers(1, 9))
+        for row in p:  # move each row's largest probability to none: no segment bears stance
+            j = row.argmax()
+            row[[3, j]] = row[[j, 3]]
+        assert (p.argmax(axis=1) == 3).all()
+        out = stance.aggregate_articles(["a"] * len(p), p, classes)
+        assert out.loc[0, "stance"] == "none"
+    proba = np.array([[0.5, 0.1, 0.1, 0.3],   # A: one strong escalation segment …
+                      [0.1, 0.1, 0.1, 0.7],   # … and two neutral ones: none on average
+                      [0.1, 0.1, 0.1, 0.7],
+                      [0.6, 0.1, 0.1, 0.2],   # B: mostly escalation
+                      [0.4, 0.2, 0.1, 0.3],
+                      [0.25, 0.25, 0.25, 0.25]])  # C: a tie: none
+    out = stance.aggregate_articles(list("AAABBC"), proba, classes).set_index("article_id")
+    assert out["stance"].to_dict() == {"A": "none", "B": "escalation", "C": "none"}
+    np.testing.assert_allclose(out.loc["B", ["mean_escalation", "mean_none"]].to_numpy(float), [0.5, 0.25])
+    gold = stance.gold_article_stance(pd.DataFrame({"article_id": list("AAABB")}),
+                                      ["escalation", "none", "none", "cooperation", "cooperation"])
+    assert gold.set_index("article_id")["stance"].to_dict() == {"A": "none", "B": "cooperation"}
+    with pytest.raises(ValueError, match="rule"):
+        stance.aggregate_articles(["a"], proba[:1], classes, rule="vote")

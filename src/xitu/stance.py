@@ -64,9 +64,13 @@ KINDS = ("embeddings", "tfidf", "embeddings+chars", "embeddings+prior", "zero-sh
 DEFAULT_KIND = "embeddings+prior"
 #: What the default model reads of a segment: its text only (prose has no group headings).
 DEFAULT_COLUMNS: tuple[str, ...] = ("text",)
-#: The label that means "no stance"; an article is this unless enough segments carry stance.
+#: The label that means "no stance".
 NONE_LABEL = "none"
-#: Default share of stance-bearing segments an article needs to get a stance.
+#: How segments make an article's stance (:func:`aggregate_articles`): ``"mean"``, the class
+#: with the highest mean probability over all the article's segments (*none* included; no
+#: parameter), or ``"share"``, the older threshold rule (see ``MIN_STANCE_SHARE``).
+ARTICLE_RULE = "mean"
+#: For ``rule="share"`` only: the share of stance-bearing segments an article needs.
 MIN_STANCE_SHARE = 0.25
 
 
@@ -287,17 +291,25 @@ def predict_table(model, segments: pd.DataFrame, chunk_size: int = 20000, progre
 
 
 def aggregate_articles(article_ids, proba: np.ndarray, classes: Sequence[str], min_share: float = MIN_STANCE_SHARE,
-                       none_label: str = NONE_LABEL) -> pd.DataFrame:
+                       none_label: str = NONE_LABEL, rule: str = ARTICLE_RULE) -> pd.DataFrame:
     """Stance per article from its segments' class probabilities.
 
-    A segment is *stance-bearing* when its most probable class is not ``none_label``. An
-    article whose stance-bearing share is below ``min_share`` (or zero) is ``none_label``;
-    otherwise its stance is the non-none class with the largest probability summed over its
-    stance-bearing segments (ties: the order of ``classes``). Columns: ``article_id``,
-    ``n_segments``, ``n_stance_bearing``, ``stance_share``, ``sum_<class>`` (over
-    stance-bearing segments), ``stance``. Gold labels can be aggregated the same way by
-    passing one-hot rows.
+    ``rule="mean"`` (default): the article's stance is the class with the highest mean
+    probability over all its segments, *none* included (soft voting; ties go to
+    ``none_label``, then the order of ``classes``). It has no parameter, and an article none of
+    whose segments is stance-bearing is always *none* (each segment gives *none* at least as
+    much as any other class, so the means do too). ``rule="share"``: an article whose share of
+    stance-bearing segments (most probable class not ``none_label``) is below ``min_share`` is
+    *none*; otherwise the non-none class with the largest probability summed over its
+    stance-bearing segments.
+
+    Columns: ``article_id``, ``n_segments``, ``n_stance_bearing``, ``stance_share``,
+    ``mean_<class>``, ``sum_<class>`` (non-none classes, over stance-bearing segments),
+    ``stance``. Gold labels are aggregated the same way by passing one-hot
+    rows (with ``"mean"``: the majority label of the article's segments).
     """
+    if rule not in ("mean", "share"):
+        raise ValueError(f"rule {rule!r}: choose 'mean' or 'share'")
     classes = list(classes)
     proba = np.asarray(proba, dtype=float)
     ids = pd.Index(pd.Series(list(article_ids), dtype=object))
@@ -308,15 +320,25 @@ def aggregate_articles(article_ids, proba: np.ndarray, classes: Sequence[str], m
     bearing = top != none_idx
     n_seg = np.bincount(codes, minlength=n_art)
     n_bear = np.bincount(codes, weights=bearing.astype(float), minlength=n_art).astype(int)
+    share = n_bear / np.maximum(n_seg, 1)
+    means = np.zeros((n_art, len(classes)))
+    np.add.at(means, codes, proba)
+    means /= np.maximum(n_seg, 1)[:, None]
+    labels = np.asarray(classes, dtype=object)
     sums = np.zeros((n_art, len(classes)))
     np.add.at(sums, codes[bearing], proba[bearing])
-    stance_cols = [j for j in range(len(classes)) if j != none_idx]
-    masked = sums[:, stance_cols]
-    best = np.asarray(classes, dtype=object)[stance_cols][masked.argmax(axis=1)] if stance_cols else np.full(n_art, none_label, dtype=object)
-    share = n_bear / np.maximum(n_seg, 1)
-    stance = np.where((n_bear > 0) & (share >= min_share), best, none_label)
+    if rule == "mean":
+        order = ([none_idx] if none_idx >= 0 else []) + [j for j in range(len(classes)) if j != none_idx]
+        rounded = np.round(means[:, order], 12)  # ties decided by the rule, not by last bits
+        stance = labels[order][rounded.argmax(axis=1)]
+    else:
+        stance_cols = [j for j in range(len(classes)) if j != none_idx]
+        best = labels[stance_cols][sums[:, stance_cols].argmax(axis=1)] if stance_cols else np.full(n_art, none_label, dtype=object)
+        stance = np.where((n_bear > 0) & (share >= min_share), best, none_label)
     out = pd.DataFrame({"article_id": np.asarray(uniques, dtype=object), "n_segments": n_seg, "n_stance_bearing": n_bear,
                         "stance_share": share})
+    for j, c in enumerate(classes):
+        out[f"mean_{c}"] = means[:, j]
     for j, c in enumerate(classes):
         if j != none_idx:
             out[f"sum_{c}"] = sums[:, j]
@@ -324,19 +346,20 @@ def aggregate_articles(article_ids, proba: np.ndarray, classes: Sequence[str], m
     return out
 
 
-def article_stance(predictions: pd.DataFrame, segments: pd.DataFrame, min_share: float = MIN_STANCE_SHARE) -> pd.DataFrame:
+def article_stance(predictions: pd.DataFrame, segments: pd.DataFrame, min_share: float = MIN_STANCE_SHARE,
+                   rule: str = ARTICLE_RULE) -> pd.DataFrame:
     """Article-level stance from :func:`predict_table` output (see :func:`aggregate_articles`)."""
     df = predictions.merge(segments[["segment_id", "article_id"]], on="segment_id")
     classes = [c.removeprefix("p_") for c in predictions.columns if c.startswith("p_")]
-    return aggregate_articles(df["article_id"], df[[f"p_{c}" for c in classes]].to_numpy(), classes, min_share)
+    return aggregate_articles(df["article_id"], df[[f"p_{c}" for c in classes]].to_numpy(), classes, min_share, rule=rule)
 
 
 def gold_article_stance(segments: pd.DataFrame, labels, classes: Sequence[str] = STANCE_LABELS,
-                        min_share: float = MIN_STANCE_SHARE) -> pd.DataFrame:
+                        min_share: float = MIN_STANCE_SHARE, rule: str = ARTICLE_RULE) -> pd.DataFrame:
     """The same rule applied to gold segment labels (one-hot), for article-level evaluation."""
     classes = list(classes)
     onehot = (np.asarray(list(labels), dtype=object)[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
-    return aggregate_articles(segments["article_id"], onehot, classes, min_share)
+    return aggregate_articles(segments["article_id"], onehot, classes, min_share, rule=rule)
 
 
 # --------------------------------------------------------------------------- keyword baseline
@@ -653,18 +676,18 @@ def learning_curve(segments: pd.DataFrame, labels, model, groups=None, fractions
 
 
 def article_scores(ev: Evaluation, segments: pd.DataFrame, labels, min_share: float = MIN_STANCE_SHARE,
-                   n_boot: int = 1000, seed: int = SEED) -> pd.DataFrame:
+                   n_boot: int = 1000, seed: int = SEED, rule: str = ARTICLE_RULE) -> pd.DataFrame:
     """Article-level macro-F1 of each evaluated model: out-of-fold segment probabilities
     aggregated per article (:func:`aggregate_articles`) against the gold segment labels
     aggregated by the same rule. Averaged over repeats; interval: bootstrap over articles.
     Macro-F1 over the classes that occur in the gold or the predicted article stances."""
     segs = segments.reset_index(drop=True)
-    gold = gold_article_stance(segs, labels, ev.classes, min_share).set_index("article_id")["stance"]
+    gold = gold_article_stance(segs, labels, ev.classes, min_share, rule=rule).set_index("article_id")["stance"]
     rows = []
     for name, proba in ev.oof_proba.items():
         preds = []
         for r in range(proba.shape[0]):
-            a = aggregate_articles(segs["article_id"], proba[r], ev.classes, min_share).set_index("article_id")["stance"]
+            a = aggregate_articles(segs["article_id"], proba[r], ev.classes, min_share, rule=rule).set_index("article_id")["stance"]
             preds.append(a.reindex(gold.index).to_numpy())
         P = np.vstack(preds)
         # classes that occur (in gold or predicted): a class no article has and none is given
