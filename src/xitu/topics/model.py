@@ -356,21 +356,25 @@ def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: in
     idx = np.empty((n, k), dtype=np.int64)
     dist = np.empty((n, k), dtype=np.float32)
     block = max(1, int(max_block_bytes // (8 * n)))
+    step = 10.0 ** -decimals
     for start in range(0, n, block):
         rows = np.arange(start, min(n, start + block))
-        D = np.maximum(np.round(1.0 - X[rows] @ X.T, decimals), 0.0)
+        D = 1.0 - X[rows] @ X.T
         D[np.arange(len(rows)), rows] = -1.0  # itself first
-        part = np.argpartition(D, k - 1, axis=1)[:, :k]
-        kth = np.take_along_axis(D, part, axis=1).max(axis=1)
-        n_le = (D <= kth[:, None]).sum(axis=1)
-        for r in range(len(rows)):
-            if n_le[r] == k:
-                cand = part[r]
-            else:  # ties at the k-th distance: take them by index
-                cand = np.flatnonzero(D[r] <= kth[r])
-            order = cand[np.lexsort((cand, D[r, cand]))][:k]
-            idx[rows[r]] = order
-            dist[rows[r]] = np.maximum(D[r, order], 0.0)
+        # the k-th smallest distance, rounded, is the k-th smallest rounded distance (rounding
+        # is monotone); every entry that can round to at most it lies below kth + one step,
+        # so only those few are rounded and sorted (rounding the whole block is slow)
+        part = np.argpartition(D, k - 1, axis=1)[:, k - 1]
+        kth = np.round(np.maximum(D[np.arange(len(rows)), part], 0.0), decimals)
+        r, c = np.nonzero(D <= (kth + step)[:, None])
+        bounds = np.searchsorted(r, np.arange(len(rows) + 1))
+        for i in range(len(rows)):
+            cand = c[bounds[i]:bounds[i + 1]]
+            rd = np.maximum(np.round(D[i, cand], decimals), 0.0)
+            rd[cand == rows[i]] = -1.0
+            order = np.lexsort((cand, rd))[:k]
+            idx[rows[i]] = cand[order]
+            dist[rows[i]] = np.maximum(rd[order], 0.0)
     return idx, dist, None
 
 
