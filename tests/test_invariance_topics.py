@@ -144,3 +144,37 @@ def test_one_ulp_gives_the_same_figure_bytes(seed_docs, tokenizer, tmp_path):
         out[what] = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
     assert len(out["base"]) == 6
     assert out["base"] == out["moved"], [k for k in out["base"] if out["base"][k] != out["moved"].get(k)]
+
+
+_CHILD = """
+import hashlib, sys
+import pandas as pd
+from xitu import topics as T
+from xitu.text import Tokenizer
+from xitu.vectorise import embed
+pairs = pd.read_csv(sys.argv[1], sep="\\t", comment="#")
+docs = pairs["en"].tolist() + pairs["zh"].tolist()
+langs = ["en"] * len(pairs) + ["zh"] * len(pairs)
+fit = T.fit_bertopic(docs, T.TopicSettings(), Tokenizer(), embeddings=embed(docs), languages=langs)
+print(hashlib.sha256(fit.topics.tobytes()).hexdigest(), fit.n_topics)
+"""
+
+
+def test_topics_do_not_depend_on_the_cpu_numba_compiles_for(tmp_path):
+    """numba compiles UMAP's layout for the host CPU unless told otherwise; code for an
+    AVX-512 host and for an AVX2 host gave other topics here (with XITU_NATIVE_NUMBA=1 these
+    two processes disagree). xitu makes numba compile for one portable target, so two
+    processes told to compile for different CPUs agree."""
+    import os
+    import subprocess
+    import sys
+
+    out = []
+    for cpu in ("skylake-avx512", "haswell"):
+        env = {**os.environ, "NUMBA_CPU_NAME": cpu, "NUMBA_CACHE_DIR": str(tmp_path / cpu)}
+        env.pop("XITU_NATIVE_NUMBA", None)
+        r = subprocess.run([sys.executable, "-c", _CHILD, str(PAIRS)], env=env, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        out.append(r.stdout.strip().splitlines()[-1])
+    assert out[0] == out[1], out

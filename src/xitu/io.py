@@ -35,12 +35,25 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` all-or-nothing (temporary file in the same folder, fsync,
-    rename). Raises ``OSError`` (e.g. read-only folder, disk full) with the target unchanged."""
+    rename). The file gets the mode an ordinary write would give (an existing file keeps its
+    mode; a new one ``0o666`` less the umask), not the ``0o600`` of a temporary file.
+    Raises ``OSError`` (e.g. read-only folder, disk full) with the target unchanged."""
     path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

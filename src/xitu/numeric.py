@@ -1,0 +1,40 @@
+"""Numeric settings that make results the same on every machine.
+
+:func:`portable_numba` makes numba compile for one fixed CPU target (``generic``, the x86-64
+baseline every machine has) unless ``XITU_NATIVE_NUMBA=1``. By default numba compiles for the
+host CPU: on an AVX-512 machine its vectorised loops add floating-point numbers in another
+order than on an AVX2 machine, and UMAP's layout (numba code) amplifies those last bits into
+other topic assignments (measured: the seed corpus got other topics with
+``NUMBA_CPU_NAME=skylake-avx512`` than with ``haswell``). With one target every machine runs
+the same instructions. Cost: the layout step runs without wide vector instructions
+(``make bench``). BLAS threads and the BLAS kernel are handled where BLAS is used
+(:mod:`xitu.vectorise` computes in float64, the topic fit runs single-threaded and rounds);
+``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` are never changed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PORTABLE_CPU = "generic"
+
+
+def portable_numba() -> str | None:
+    """Set numba's compile target to :data:`PORTABLE_CPU` (environment variables
+    ``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES``, re-read if numba is already imported). Returns
+    the target, or ``None`` when ``XITU_NATIVE_NUMBA=1`` keeps numba's host default. Functions
+    numba compiled before this call keep their host code: import xitu before fitting anything
+    with UMAP."""
+    if os.environ.get("XITU_NATIVE_NUMBA") == "1":
+        return None
+    os.environ["NUMBA_CPU_NAME"] = PORTABLE_CPU
+    os.environ.pop("NUMBA_CPU_FEATURES", None)
+    if "numba" in sys.modules:  # already imported: make it read the variables again
+        try:
+            from numba.core import config
+
+            config.reload_config()
+        except Exception:  # pragma: no cover - an old or unusual numba
+            pass
+    return PORTABLE_CPU
