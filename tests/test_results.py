@@ -31,3 +31,20 @@ def test_update_readme_rewrites_only_the_marked_section(tmp_path, root):
     assert text.startswith("# t\n\nbefore\n\n") and text.endswith("\n\nafter\n")
     assert "typed by hand" not in text and "380 segments" in text
     assert update_readme(p) is False  # a second run changes no byte
+
+
+def test_a_partial_run_on_new_data_says_which_figures_are_stale(tmp_path, root):
+    """After `xitu run --only 01` on new data the corpus line is new but the topic and stance
+    rows are not: the section says so instead of mixing them silently."""
+    import json
+
+    shutil.copytree(root / "data" / "raw", tmp_path / "data" / "raw")
+    shutil.copytree(root / "data" / "labels", tmp_path / "data" / "labels", ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(root / "figures", tmp_path / "figures")
+    p = Paths(tmp_path)
+    processed.load_tables(p)
+    assert "Stale" not in results_section(p)
+    run = json.loads((tmp_path / "figures" / "RUN.json").read_text())
+    run["notebooks"]["01-corpus"]["corpus"] = "0123456789abcdef"  # as if 01 were redrawn from other data
+    (tmp_path / "figures" / "RUN.json").write_text(json.dumps(run))
+    assert "the figures of 01-corpus were drawn from another corpus" in results_section(p)

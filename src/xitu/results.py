@@ -163,11 +163,36 @@ def stance_lines(figures: Path) -> list[str]:
     return out
 
 
+def staleness_lines(paths: Paths, figures: Path) -> list[str]:
+    """A warning when some figure folders were drawn from another corpus than the current
+    ``data/processed`` (e.g. after ``xitu run --only 01`` on new data), from ``RUN.json``."""
+    import json
+
+    from xitu.pipeline import StaleInput, corpus_fingerprint
+
+    try:
+        entries = json.loads((figures / "RUN.json").read_text(encoding="utf-8")).get("notebooks", {})
+        current = corpus_fingerprint(paths.processed)
+    except (OSError, ValueError, StaleInput, AttributeError):
+        return []
+    if not isinstance(entries, dict):
+        return []
+    stale = sorted(k for k, v in entries.items() if isinstance(v, dict) and v.get("corpus") != current)
+    seeds = sorted({v.get("seed") for v in entries.values() if isinstance(v, dict)}, key=str)
+    out = []
+    if stale:
+        out.append(f"- **Stale:** the figures of {', '.join(stale)} were drawn from another corpus than the current "
+                   "`data/processed`; their numbers below are from that corpus. Run `xitu run` to redraw everything.")
+    if len(seeds) > 1:
+        out.append(f"- **Mixed seeds** in `figures/RUN.json` ({', '.join(map(str, seeds))}): see it for which notebook used which.")
+    return out
+
+
 def results_section(paths: Paths | None = None, figures: Path | None = None) -> str:
     """The Markdown of the README's results section (markers included)."""
     paths = paths or Paths.default()
     figures = Path(figures or paths.figures)
-    lines = [START, ""]
+    lines = [START, ""] + staleness_lines(paths, figures)
     for part in (corpus_lines(paths), label_lines(paths), topic_lines(figures), stance_lines(figures)):
         if part:
             lines += part
