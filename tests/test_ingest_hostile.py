@@ -149,18 +149,21 @@ def test_skipped_entries_of_the_raw_folder_are_reported_with_the_reason(tmp_path
     from xitu.corpus import ingest
 
     raw = _raw_with_strays(tmp_path, paths)
+    (raw / "m_empty.txt").write_bytes(b"")  # an empty export is passed over, said so, not fatal
     c = ingest(raw)
     assert [f["file"] for f in c.report.files] == ["a_good.txt", "z_inside.txt"]
     assert c.report.merged == 2  # the link inside the project is the same export again
     skipped = {s["file"]: s["reason"] for s in c.report.skipped_files}
-    assert set(skipped) == {"notes.csv", "old", "folder.txt", "dangling.txt", "leaving.txt", ".~lock.a_good.txt#"}
+    assert set(skipped) == {"notes.csv", "old", "folder.txt", "dangling.txt", "leaving.txt", ".~lock.a_good.txt#",
+                            "m_empty.txt"}
+    assert "empty file" in skipped["m_empty.txt"]
     assert "not a .txt export" in skipped["notes.csv"]
     assert "folder" in skipped["old"] and "folder" in skipped["folder.txt"]
     assert "dangling" in skipped["dangling.txt"]
     assert "leaves the project" in skipped["leaving.txt"]
     summary = c.report.summary()
     assert "SECRET" not in summary and "leaving.txt: skipped: " in summary
-    assert c.report.counts()["skipped_files"] == 6
+    assert c.report.counts()["skipped_files"] == 7
 
 
 def test_a_raw_folder_of_nothing_readable_is_a_clear_error(tmp_path, paths):

@@ -664,8 +664,8 @@ def _project_root(folder: Path) -> Path | None:
 
 def scan_raw(raw_dir: str | Path) -> tuple[list[Path], list[dict]]:
     """The exports in ``raw_dir`` (every ``*.txt`` file, sorted by name) and the entries
-    passed over, each ``{"file", "reason"}``: other files, folders, hidden files, links that
-    lead nowhere, and links that leave the project (the nearest parent of ``raw_dir`` with
+    passed over, each ``{"file", "reason"}``: other files, folders, hidden files, empty
+    (0-byte) files, links that lead nowhere, and links that leave the project (the nearest parent of ``raw_dir`` with
     ``pyproject.toml`` and ``data/``, else ``raw_dir`` itself), which are never read."""
     raw_dir = Path(raw_dir)
     if not raw_dir.exists():
@@ -689,6 +689,8 @@ def scan_raw(raw_dir: str | Path) -> tuple[list[Path], list[dict]]:
             reason = "not a .txt export"
         elif not p.is_file():
             reason = "not a regular file"
+        elif p.stat().st_size == 0:
+            reason = "an empty file (0 bytes): nothing to read"
         if reason:
             skipped.append({"file": p.name, "reason": reason})
         else:
