@@ -439,3 +439,21 @@ def test_csv_exports_are_excel_safe_and_read_back_unchanged(tmp_path, seed_corpu
     assert list(back_segs["text"]) == ["+86 10 6512", "-", "''-double", "plain text"]
     assert back_arts["line"].dtype.kind == "i" and back_arts["truncated"].dtype == bool
     assert list(back_segs["segment_id"]) == list(segs["segment_id"])
+
+
+def test_a_republication_under_another_title_is_reported(tmp_path, root):
+    """The same body under a new title is another article id; it is kept, but reported, since
+    its segments could be labelled twice and sit on both sides of an article split."""
+    from xitu.corpus import ingest
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = (root / "data" / "raw" / "000_5daa9991a6f03c11.txt").read_text(encoding="utf-8").splitlines()
+    title, source, body = lines[4], lines[5], lines[6]
+    (raw / "a.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (raw / "b.txt").write_text("\n".join(lines[:4] + ["A new headline for the same story", source, body]) + "\n",
+                               encoding="utf-8")
+    c = ingest(raw)
+    dup = [i for i in c.report.issues if "same body as a.txt:5" in i.reason]
+    assert len(dup) == 1 and dup[0].file == "b.txt" and dup[0].line == 5
+    assert c.articles["title"].str.contains("A new headline").any()  # kept, not dropped

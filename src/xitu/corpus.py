@@ -774,6 +774,18 @@ def build_corpus(exports: Iterable[ExportFile], skipped_files: Iterable[dict] = 
         if not segs and body:
             issues.append(Issue(first.file, first.line, "kept", "body yields no segment", body[:80]))
 
+    same_body: dict[str, dict] = {}
+    for row in sorted(art_rows, key=lambda r: (r["file"], r["line"])):
+        if len(row["body"]) < 100:  # short bodies may repeat by chance
+            continue
+        other = same_body.setdefault(row["body"], row)
+        if other is not row:
+            issues.append(Issue(row["file"], row["line"], "kept",
+                                f"same body as {other['file']}:{other['line']} ({other['article_id']}) under another "
+                                "title, source or date: a republication? Both are kept as separate articles, so their "
+                                "segments can be labelled twice and fall on both sides of an article split",
+                                row["title"][:80]))
+
     articles = pd.DataFrame(art_rows, columns=ARTICLE_COLUMNS)
     undated = articles["published"].eq("")
     articles = (
