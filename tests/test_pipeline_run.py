@@ -171,3 +171,18 @@ def test_commands_read_processed_tables_and_reingest_only_when_raw_changes(proje
     assert not processed.is_fresh(project)
     _, fewer = processed.load_tables(project)
     assert len(fewer) < len(segments) and processed.is_fresh(project)
+
+
+def test_make_lab_opens_all_notebooks_and_works_as_root(root):
+    """Issue 12.15: `make lab` failed as root ("Use --allow-root") and copied one scratch
+    notebook over itself each time; it now opens notebooks/ itself, with --allow-root for root."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-W", ".venv/.dev", "lab"], cwd=root, capture_output=True, text=True)
+    cmd = [line for line in out.stdout.splitlines() if "jupyter lab" in line]
+    assert cmd, out.stdout + out.stderr
+    assert "--notebook-dir=notebooks" in cmd[-1] and "--allow-root" in cmd[-1]
+    assert "cp " not in out.stdout and "build/lab" not in out.stdout
