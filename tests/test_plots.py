@@ -39,3 +39,18 @@ def test_bad_figure_name_is_refused(tmp_path):
     fig, _ = plots.figure()
     with pytest.raises(ValueError, match="plain file stem"):
         plots.save_figure(fig, pd.DataFrame(), "a/b", tmp_path)
+
+
+def test_figure_tables_are_formula_safe(tmp_path):
+    """Issue 12.12 for the tables behind the figures: a topic named "-1 · outliers" or a title
+    "=SUM(…)" would run as a formula in a spreadsheet; numbers stay numbers."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from xitu.plots import save_figure
+
+    fig, ax = plt.subplots()
+    paths = save_figure(fig, pd.DataFrame({"topic_name": ["-1 · outliers", "0 · 稀土"], "title": ["=SUM(A1)", "ok"],
+                                           "share": [-0.5, 0.25]}), "t", tmp_path)
+    text = paths["csv"].read_text(encoding="utf-8")
+    assert "'-1 · outliers" in text and "'=SUM(A1)" in text and "-0.5" in text and "'-0.5" not in text

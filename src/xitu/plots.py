@@ -159,7 +159,9 @@ def figure(*args, **kwargs):
 def save_figure(fig, data: pd.DataFrame, name: str, folder: str | Path, close: bool = True) -> dict[str, Path]:
     """Save ``fig`` as PNG and SVG and ``data`` as CSV, all named ``name`` in ``folder``.
 
-    Output is byte-identical across runs with the same inputs and library versions.
+    Output is byte-identical across runs with the same inputs and library versions. The CSV
+    is formula-safe (:func:`xitu.io.excel_safe`: a text cell starting with ``= + - @`` gets a
+    leading ``'``).
     Returns the three paths.
     """
     if not name or any(c in name for c in "/\\ "):
@@ -170,8 +172,11 @@ def save_figure(fig, data: pd.DataFrame, name: str, folder: str | Path, close: b
     fig.savefig(paths["png"], format="png", dpi=PNG_DPI, metadata={"Software": None})
     fig.savefig(paths["svg"], format="svg", metadata={"Date": None, "Creator": None})
     # 4 significant digits: what a reader needs, and far above the last-bit noise of
-    # floating point on different CPUs, BLAS kernels and thread counts.
-    data.to_csv(paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.4g")
+    # floating point on different CPUs, BLAS kernels and thread counts. Formula-safe like every
+    # table people open in a spreadsheet (a topic named "-1 · outliers" would be a formula).
+    from xitu.io import write_csv
+
+    write_csv(data, paths["csv"], safe=True, float_format="%.4g")
     if close:
         plt.close(fig)
     return paths
