@@ -410,12 +410,6 @@ def tfidf_svd_pipeline(tokenizer: Tokenizer, max_components: int = 100, seed: in
     return Pipeline([("tfidf", tfidf), ("svd", VocabSVD(max_components, random_state=seed))])
 
 
-def char_ngram_tfidf(ngram_range=(2, 4), **kw) -> TfidfVectorizer:
-    """The plain reference representation: character n-grams of the NFKC/Simplified text."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, sublinear_tf=True,
-                           preprocessor=lambda t: prepare(t).lower(), **kw)
-
-
 # --------------------------------------------------------------------------- optional backend
 
 
