@@ -69,3 +69,18 @@ class Paths:
     @property
     def build(self) -> Path:
         return self.root / "build"
+
+
+def cache_dir(kind: str, root: Path | None = None) -> Path:
+    """Where xitu caches ``kind`` (``jieba``, ``embeddings``): ``$XITU_CACHE/<kind>`` when set,
+    else the ``.cache/<kind>`` of the project ``root`` (or of the project found from the
+    working directory), else ``~/.cache/xitu/<kind>`` outside any project."""
+    env = os.environ.get("XITU_CACHE")
+    if env:
+        return Path(env) / kind
+    if root is not None:
+        return Paths(Path(root)).cache / kind
+    try:
+        return Paths.default().cache / kind
+    except FileNotFoundError:
+        return Path.home() / ".cache" / "xitu" / kind

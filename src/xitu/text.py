@@ -121,22 +121,12 @@ def lexicon_files(name: str, lexicon_dir: Path | None = None) -> list[Path]:
 
 
 def default_cache_dir(lexicon_dir: Path | None = None) -> Path:
-    """Where jieba keeps its dictionary cache: ``XITU_CACHE/jieba`` when set, the project's
-    ``.cache/jieba`` (the project of ``lexicon_dir`` if given, else the current one), else
-    ``~/.cache/xitu/jieba``."""
-    import os
+    """Where jieba keeps its dictionary cache (:func:`xitu.paths.cache_dir`): the project of
+    ``lexicon_dir`` when it is a project's ``data/lexicon``, else the usual rule."""
+    from xitu.paths import cache_dir
 
-    from xitu.paths import Paths
-
-    env = os.environ.get("XITU_CACHE")
-    if env:
-        return Path(env) / "jieba"
-    if lexicon_dir is not None and Path(lexicon_dir).parent.name == "data":
-        return Paths(Path(lexicon_dir).parents[1]).cache / "jieba"
-    try:
-        return Paths.default().cache / "jieba"
-    except FileNotFoundError:
-        return Path.home() / ".cache" / "xitu" / "jieba"
+    root = Path(lexicon_dir).parents[1] if lexicon_dir is not None and Path(lexicon_dir).parent.name == "data" else None
+    return cache_dir("jieba", root)
 
 
 def load_stopwords(lexicon_dir: Path | None = None) -> frozenset[str]:

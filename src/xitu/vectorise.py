@@ -256,16 +256,11 @@ class EmbeddingCache:
 
 
 def default_cache_dir() -> Path:
-    """``.cache/embeddings`` of the project (or ``XITU_CACHE``)."""
-    env = os.environ.get("XITU_CACHE")
-    if env:
-        return Path(env) / "embeddings"
-    try:
-        from xitu.paths import Paths
+    """Where embeddings are cached (:func:`xitu.paths.cache_dir`): ``.cache/embeddings`` of
+    the project, ``$XITU_CACHE/embeddings``, or ``~/.cache/xitu/embeddings``."""
+    from xitu.paths import cache_dir
 
-        return Paths.default().cache / "embeddings"
-    except FileNotFoundError:
-        return Path.home() / ".cache" / "xitu" / "embeddings"
+    return cache_dir("embeddings")
 
 
 _CACHES: dict[tuple[str, str], EmbeddingCache] = {}
