@@ -625,8 +625,14 @@ class Corpus:
 
     def segments_with_articles(self) -> pd.DataFrame:
         """Segments joined with their article's title, source, date and queries."""
-        cols = ["article_id", "title", "source", "published", "queries"]
-        return self.segments.merge(self.articles[cols], on="article_id", how="left", validate="m:1")
+        return join_articles(self.segments, self.articles)
+
+
+def join_articles(segments: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
+    """``segments`` with their article's title, source, date and queries (one row per
+    segment)."""
+    cols = ["article_id", "title", "source", "published", "queries"]
+    return segments.merge(articles[cols], on="article_id", how="left", validate="m:1")
 
 
 QUERY_SEPARATOR = "; "  # an article's ``queries`` column: every query that found it, sorted

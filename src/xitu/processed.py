@@ -72,6 +72,7 @@ def load_tables(paths: Paths | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def segments_with_articles(paths: Paths | None = None) -> pd.DataFrame:
     """Every segment with its article's title, source, date and queries."""
+    from xitu.corpus import join_articles
+
     articles, segments = load_tables(paths)
-    cols = ["article_id", "title", "source", "published", "queries"]
-    return segments.merge(articles[cols], on="article_id", how="left", validate="m:1")
+    return join_articles(segments, articles)
