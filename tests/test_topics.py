@@ -254,6 +254,11 @@ def test_baselines_fit_the_same_tokens_deterministically(segments, tokenizer):
         vocab = set(t for toks in tokenizer.tokenize_many(docs) for t in toks)
         assert all(w in vocab for ws in a.topic_words.values() for w in ws)
         assert all(len(ws) == 10 for ws in a.topic_words.values())
+        # the filler rule re-ranks the words of the one fitted model: the same as a refit with them excluded
+        drop = sorted({ws[0] for ws in a.topic_words.values()})
+        refit = T.fit_baseline(kind, docs, 5, seed=3, tokenizer=tokenizer, exclude=drop)
+        assert a.without(drop, 10).topic_words == refit.topic_words
+        assert not set(drop) & {w for ws in refit.topic_words.values() for w in ws}
 
 
 def test_topic_name_mixes_chinese_and_english():

@@ -38,3 +38,45 @@ def portable_numba() -> str | None:
         except Exception:  # pragma: no cover - an old or unusual numba
             pass
     return PORTABLE_CPU
+
+
+_UMAP_CACHED = False
+
+
+def load_umap():
+    """Import UMAP with numba's on-disk cache switched on for its compiled functions, and
+    return the ``UMAP`` class.
+
+    UMAP declares its numba functions without ``cache=True``, so every new process spends
+    8–15 s compiling them again (notebook 02, every test process, every benchmark). This
+    turns on numba's own cache for each of them (``Dispatcher.enable_caching``, what
+    ``cache=True`` does): compiled code is kept next to the module (numba's default cache
+    locator, or the user-wide cache when site-packages is read-only) and reused while the
+    source file, numba and the CPU target are unchanged. Numba keys the cache by the compile
+    target, so the portable target of :func:`portable_numba` gets its own entries: the code
+    loaded from the cache is the code a fresh compile would produce.
+    """
+    global _UMAP_CACHED
+    import umap
+    from umap import UMAP
+
+    if not _UMAP_CACHED:
+        try:
+            from numba.core.dispatcher import Dispatcher
+
+            import umap.layouts
+            import umap.sparse
+            import umap.spectral
+            import umap.umap_
+            import umap.utils
+            import umap.distances
+
+            for module in (umap.umap_, umap.layouts, umap.utils, umap.distances, umap.sparse, umap.spectral):
+                for value in vars(module).values():
+                    if isinstance(value, Dispatcher) and type(value._cache).__name__ == "NullCache":
+                        value.enable_caching()
+        except Exception:  # pragma: no cover - an unusual numba: compile as before
+            pass
+        _UMAP_CACHED = True
+    del umap
+    return UMAP

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -294,7 +295,9 @@ def reduce_dimensions(embeddings: np.ndarray, settings: TopicSettings) -> tuple[
     BLAS limited to one thread, output rounded to ``settings.output_decimals``. Returns
     the coordinates of every row (duplicates share theirs) and the fitted UMAP."""
     from threadpoolctl import threadpool_limits
-    from umap import UMAP
+    from xitu.numeric import load_umap
+
+    UMAP = load_umap()
 
     s = settings
     first, inverse = unique_rows(np.asarray(embeddings))
@@ -337,7 +340,8 @@ def principal_components(embeddings: np.ndarray, k: int) -> np.ndarray:
     return X @ (V * np.where(signs == 0, 1.0, signs))
 
 
-def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: int = 1 << 26):
+def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: int = 1 << 26,
+              threads: int | None = None):
     """Exact cosine nearest neighbours, distances rounded to ``decimals``, for UMAP's
     ``precomputed_knn``: ``(indices, distances, None)``; each point is its own first
     neighbour, then neighbours by (rounded distance, index).
@@ -347,7 +351,14 @@ def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: in
     schedule of its stochastic gradient descent, come from these distances, and a last-bit
     difference there changes the whole layout. A distance within about 1e-8 of a rounding
     boundary can still differ between machines (probability about 2e-8 / 10**-decimals per
-    distance)."""
+    distance).
+
+    Blocks run on ``threads`` Python threads (default: the CPUs this process may use, at
+    most 4). Each block is computed alone, with whatever BLAS thread limit the caller set,
+    so the result does not depend on ``threads``; numpy's matrix product and partition
+    release the GIL, so two threads take about half the time on two cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from sklearn.preprocessing import normalize
 
     X = normalize(np.asarray(embeddings, dtype=np.float64))
@@ -357,7 +368,8 @@ def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: in
     dist = np.empty((n, k), dtype=np.float32)
     block = max(1, int(max_block_bytes // (8 * n)))
     step = 10.0 ** -decimals
-    for start in range(0, n, block):
+
+    def one_block(start: int) -> None:
         rows = np.arange(start, min(n, start + block))
         D = 1.0 - X[rows] @ X.T
         D[np.arange(len(rows)), rows] = -1.0  # itself first
@@ -375,6 +387,17 @@ def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: in
             order = np.lexsort((cand, rd))[:k]
             idx[rows[i]] = cand[order]
             dist[rows[i]] = np.maximum(rd[order], 0.0)
+
+    starts = range(0, n, block)
+    if threads is None:
+        threads = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    threads = max(1, min(int(threads), len(starts)))
+    if threads == 1:
+        for start in starts:
+            one_block(start)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one_block, starts))  # list(): re-raises a block's error
     return idx, dist, None
 
 
@@ -776,6 +799,17 @@ class BaselineFit:
     topics: np.ndarray
     fit_seconds: float
     n_topics: int
+    components: np.ndarray | None = field(repr=False, default=None)
+    vocab: np.ndarray | None = field(repr=False, default=None)
+
+    def without(self, exclude: Iterable[str], topn: int | None = None) -> "BaselineFit":
+        """The same fitted model with ``exclude`` words left out of its top words (the
+        filler rule needs the model's topics first, so the model is fitted once and its
+        words re-ranked; refitting with the same seed gave the same model twice)."""
+        if self.components is None:
+            raise ValueError("this baseline kept no components to re-rank")
+        topn = topn or max((len(w) for w in self.topic_words.values()), default=10)
+        return replace(self, topic_words=_top_words(self.components, self.vocab, topn, exclude))
 
 
 def _top_words(components: np.ndarray, vocab: np.ndarray, topn: int, exclude: Iterable[str] = ()) -> dict[int, list[str]]:
@@ -819,7 +853,8 @@ def fit_baseline(kind: str, docs: Sequence[str], n_topics: int, seed: int = SEED
         raise ValueError(f"baseline {kind!r}: use 'lda' or 'nmf'")
     topics = np.where(np.asarray(counts.sum(axis=1)).ravel() > 0, doc_topic.argmax(axis=1), OUTLIER)
     seconds = time.perf_counter() - t0
-    return BaselineFit(kind.upper(), _top_words(model.components_, vocab, topn, exclude), topics, seconds, n_topics)
+    return BaselineFit(kind.upper(), _top_words(model.components_, vocab, topn, exclude), topics, seconds, n_topics,
+                       model.components_, vocab)
 
 
 # --------------------------------------------------------------------------- documents

@@ -145,7 +145,9 @@ def warm_up_numba(approximate: bool = False) -> None:
     """Compile UMAP's numba functions on a tiny random problem, so that a timed fit does not
     include JIT compilation (about 10 s, once per process). ``approximate=True`` also
     compiles pynndescent (about 40 s more), which UMAP uses from 4,096 documents on."""
-    from umap import UMAP
+    from xitu.numeric import load_umap
+
+    UMAP = load_umap()
 
     X = np.random.default_rng(0).normal(size=(80, 8))
     for approx in (False, True) if approximate else (False,):
@@ -194,11 +196,9 @@ def compare_models(docs: Sequence[str], seeds: Sequence[int], settings: TopicSet
         assigned.setdefault("BERTopic", []).append(fit.topics)
         k = n_topics or max(2, fit.n_topics)
         for kind in ("lda", "nmf"):
-            fill = []
-            if settings.filler_evenness is not None:
-                b0 = fit_baseline(kind, docs, k, int(seed), tokenizer, topn, counts, vocab)
-                fill = filler_words(counts, vocab, b0.topics, languages, settings.filler_evenness)
-            b = fit_baseline(kind, docs, k, int(seed), tokenizer, topn, counts, vocab, exclude=fill)
+            b = fit_baseline(kind, docs, k, int(seed), tokenizer, topn, counts, vocab)
+            if settings.filler_evenness is not None:  # the rule needs the model's own topics
+                b = b.without(filler_words(counts, vocab, b.topics, languages, settings.filler_evenness), topn)
             rows.append(score(b.name, seed, b.topic_words, texts, b.topics, None, b.fit_seconds, topn, languages))
             assigned.setdefault(b.name, []).append(b.topics)
     runs = pd.DataFrame([r.__dict__ for r in rows])
