@@ -402,3 +402,28 @@ def test_prose_check_articles_ingest_cleanly_and_the_model_beats_the_reference(t
         pred = gold_art["article_id"].map(art.set_index("article_id")["stance"])
         scores[kind] = f1_score(gold_art["stance"], pred, labels=labels, average="macro", zero_division=0)
     assert scores[stance.DEFAULT_KIND] > scores["reference"] + 0.1, scores
+
+
+def test_memo_vectorizer_equals_scikit_learns():
+    """The reference features remember each text's n-grams; the matrices must be exactly
+    those of TfidfVectorizer, on a second fit too (the memo in use) and after pickling."""
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from xitu.stance import MemoTfidfVectorizer, _chars_preprocess, reference_features
+
+    texts = ["China tightens rare-earth export controls", "中國收緊稀土出口管制", "稀土 出口", "",
+             "The EU answers with a critical raw materials act", "China tightens rare-earth export controls"]
+    plain = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, preprocessor=_chars_preprocess)
+    want = plain.fit_transform(texts)
+    for _ in range(2):
+        memo = reference_features()
+        assert isinstance(memo, MemoTfidfVectorizer)
+        got = memo.fit_transform(texts)
+        assert (got != want).nnz == 0 and list(memo.get_feature_names_out()) == list(plain.get_feature_names_out())
+    again = pickle.loads(pickle.dumps(memo))
+    assert (again.transform(texts[:3]) != plain.transform(texts[:3])).nnz == 0
+    # a preprocessor that cannot be named (a lambda) is never memoised under another's name
+    shout = MemoTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 2), preprocessor=lambda t: t.upper())
+    assert "CH" in shout.fit(texts).vocabulary_

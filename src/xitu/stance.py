@@ -142,11 +142,47 @@ def _chars_preprocess(text: str) -> str:
     return prepare(text).lower()
 
 
+_NGRAM_MEMO: dict[tuple, dict[str, list[str]]] = {}
+_NGRAM_MEMO_LIMIT = 50_000  # texts per analyser setting; the memo starts afresh beyond it
+
+
+class MemoTfidfVectorizer(TfidfVectorizer):
+    """scikit-learn's ``TfidfVectorizer``, except that the n-grams of a text are computed
+    once per process and analyser setting, then reused. Cross-validation fits one vectoriser
+    per fold and model on the same texts; splitting them into character n-grams again each
+    time was most of notebook 03's run time. Vocabulary, weights and output are those of
+    ``TfidfVectorizer`` (``tests/test_stance.py``); the memo is not part of the pickle."""
+
+    def build_analyzer(self):
+        import inspect
+
+        analyze = super().build_analyzer()
+        plain = lambda f: f is None or (inspect.isfunction(f) and "<" not in f.__qualname__)  # noqa: E731
+        if callable(self.analyzer) or not plain(self.preprocessor) or not plain(self.tokenizer):
+            return analyze  # an analyser that cannot be named by its settings: no memo
+        key = (self.analyzer, self.ngram_range, self.lowercase, self.strip_accents, repr(self.stop_words),
+               self.token_pattern, *(f"{f.__module__}.{f.__qualname__}" if f else None
+                                     for f in (self.preprocessor, self.tokenizer)))
+        memo = _NGRAM_MEMO.setdefault(key, {})
+
+        def cached(doc):
+            grams = memo.get(doc) if isinstance(doc, str) else None
+            if grams is None:
+                grams = analyze(doc)
+                if isinstance(doc, str):
+                    if len(memo) >= _NGRAM_MEMO_LIMIT:
+                        memo.clear()
+                    memo[doc] = grams
+            return grams
+
+        return cached
+
+
 def reference_features(min_df: int = 1) -> TfidfVectorizer:
     """The plain reference representation: character 2–4-grams (within word boundaries) of
     the NFKC, Simplified, lower-cased text, sublinear TF-IDF. Picklable."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=min_df,
-                           preprocessor=_chars_preprocess)
+    return MemoTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=min_df,
+                               preprocessor=_chars_preprocess)
 
 
 def _logreg(C: float, seed: int) -> LogisticRegression:
