@@ -97,6 +97,33 @@ def test_import_validates_every_row_before_writing(tmp_path):
     assert cur[["segment_id", "label", "text_hash", "reason"]].values.tolist() == [["s1", "none", "h1", ""], ["s2", "escalation", "h2", "rule 2"]]
 
 
+def test_reimport_appends_nothing_and_every_bad_row_is_named(tmp_path):
+    segs = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "text_hash": ["h1", "h2", "h3"]})
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label,reason\ns1,none,\ns2,escalation,rule 2\ns2,escalation,rule 2\n", encoding="utf-8")
+    first = L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert first == 2 and first.unchanged == 0  # the repeated identical row is written once
+    log = tmp_path / "logs" / "a1.jsonl"
+    size = log.stat().st_size
+    again = L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert again == 0 and again.unchanged == 2 and log.stat().st_size == size
+    # a changed label is appended (and wins on replay); the unchanged row is not
+    f.write_text("segment_id,label\ns1,none\ns2,cooperation\n", encoding="utf-8")
+    assert L.import_table(f, tmp_path / "logs", "a1", segs) == 1
+    assert dict(L.replay(L.read_logs(tmp_path / "logs").entries)[["segment_id", "label"]].values) == \
+        {"s1": "none", "s2": "cooperation"}
+    # one segment with two different labels in one file: refused, with both lines
+    f.write_text("segment_id,label\ns3,none\ns3,escalation\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"in.csv:3: segment 's3' is also on line 2"):
+        L.import_table(f, tmp_path / "logs", "a1", segs)
+    # several bad rows: the first in full, the others by line; one line; nothing written
+    size = log.stat().st_size
+    f.write_text("segment_id,label\ns1,bogus\ns2,none\nzz,none\ns3,maybe\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"in.csv:2: unknown label 'bogus'.* \(and 2 more bad row\(s\), on line\(s\) 4, 5\)") as err:
+        L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert "\n" not in str(err.value) and log.stat().st_size == size
+
+
 def test_committed_gold_set_is_complete_and_valid(paths, seed_corpus):
     logs = L.read_logs(paths.labels)
     assert logs.problems == []

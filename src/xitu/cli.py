@@ -107,7 +107,8 @@ def _cmd_labels_import(args) -> int:
 
     paths = Paths.default()
     n = import_table(args.file, paths.labels, args.annotator, load_tables(paths)[1])
-    print(f"appended {n} labels to {paths.labels / (args.annotator + '.jsonl')}")
+    same = f"; {n.unchanged} row(s) were already this annotator's label and were not written again" if n.unchanged else ""
+    print(f"appended {n} labels to {paths.labels / (args.annotator + '.jsonl')}{same}")
     return 0
 
 

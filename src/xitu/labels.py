@@ -559,13 +559,29 @@ def read_table(path: str | Path, required: Iterable[str] = ()) -> Table:
     return Table(path, columns, rows)
 
 
+class ImportResult(int):
+    """The number of labels :func:`import_table` appended (an ``int``), with ``unchanged``:
+    rows that were already the annotator's current label for that segment and were not
+    written again (importing the same file twice changes nothing)."""
+
+    unchanged: int = 0
+
+    def __new__(cls, appended: int, unchanged: int = 0):
+        obj = super().__new__(cls, appended)
+        obj.unchanged = int(unchanged)
+        return obj
+
+
 def import_table(path: str | Path, folder: str | Path, annotator: str, segments: pd.DataFrame,
-                 labels: Iterable[str] = LABELS) -> int:
+                 labels: Iterable[str] = LABELS) -> ImportResult:
     """Append labels from a CSV/TSV with columns ``segment_id`` and ``label`` (optional
     ``reason``) to ``annotator``'s log (:func:`read_table`: UTF-8 or UTF-16 with BOM). Every
-    row is validated first; nothing is written if any row is bad (the error names the file
-    and the line where the record starts); the rows are then appended in one write. Returns
-    the number appended."""
+    row is validated first; nothing is written if any row is bad. The error names the file
+    and the line where the first bad record starts, and the lines of the others. A segment
+    given twice with different labels is an error too (which one was meant?). Rows equal to
+    the annotator's current label (same label and reason, same text) are not appended again,
+    so re-importing a file is harmless. The rest is appended in one write. Returns the
+    number appended (:class:`ImportResult`, with ``unchanged``)."""
     path = Path(path)
     check_annotator(annotator)
     if annotator == ADJUDICATED:
@@ -574,17 +590,40 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
     table = read_table(path, required=("segment_id", "label"))
     hashes = segments.set_index("segment_id")["text_hash"]
     labels = tuple(labels)
-    entries = []
+    entries, problems, first_line = [], [], {}
     for line, r in table.rows:
         sid, lab = r["segment_id"].strip(), r["label"].strip()
-        if sid not in hashes.index:
-            raise LabelError(f"{path}:{line}: unknown segment id {sid!r}")
         try:
-            entries.append(make_entry(annotator, sid, lab, hashes[sid], labels, reason=r.get("reason", "") or ""))
+            if sid not in hashes.index:
+                raise LabelError(f"unknown segment id {sid!r}")
+            entry = make_entry(annotator, sid, lab, hashes[sid], labels, reason=r.get("reason", "") or "")
+            if sid in first_line:
+                before_line, before = first_line[sid]
+                if (before["label"], before.get("reason", "")) != (entry["label"], entry.get("reason", "")):
+                    raise LabelError(f"segment {sid!r} is also on line {before_line} with another label or "
+                                     "reason; keep one row per segment")
+                continue  # the same row twice: once is enough
+            first_line[sid] = (line, entry)
+            entries.append(entry)
         except LabelError as e:
-            raise LabelError(f"{path}:{line}: {e}") from None
+            problems.append((line, str(e)))
+    if problems:
+        line, why = problems[0]
+        more = ""
+        if len(problems) > 1:
+            shown = ", ".join(str(n) for n, _ in problems[1:11])
+            more = f" (and {len(problems) - 1} more bad row(s), on line(s) {shown}{', …' if len(problems) > 11 else ''})"
+        raise LabelError(f"{path}:{line}: {why}{more}; nothing was imported")
+    log = log_path(folder, annotator)
     with lock_log(folder, annotator, what="xitu labels import"):
-        return append_many(log_path(folder, annotator), entries)  # one write: all rows or none
+        current = {}
+        if log.exists():
+            current = {r.segment_id: (r.label, r.reason, r.text_hash)
+                       for r in replay(read_log(log, labels).entries).itertuples()}
+        new = [e for e in entries
+               if current.get(e["segment_id"]) != (e["label"], e.get("reason", ""), e["text_hash"])]
+        appended = append_many(log, new) if new else 0  # one write: all rows or none
+    return ImportResult(appended, len(entries) - len(new))
 
 
 
