@@ -239,3 +239,33 @@ def test_ingest_of_hostile_bytes_raises_only_export_format_error(tmp_path_factor
         write_processed(c, out)
         arts, segs = read_processed(out)
         assert list(arts["title"]) == list(c.articles["title"]) and list(segs["text"]) == list(c.segments["text"])
+
+
+@pytest.mark.parametrize("body", [
+    "rare earth export controls " * 40_000,  # ~1 MB of English without a full stop
+    "中国稀土出口管制" * 60_000,  # ~1.4 MB of Chinese without punctuation or spaces
+    "稀土，出口管制，" * 60_000 + "。",  # clauses but no sentence end
+    "Core Viewpoint - " + "supply chains " * 20_000 + "[1] - a short claim [2]",  # one huge claim
+])
+def test_a_body_without_sentence_ends_is_cut_into_bounded_segments_losing_nothing(body):
+    """A 1 MB body without sentence punctuation used to become one 1 MB segment (and one
+    encoder batch of a million tokens). Now every segment is at most MAX_SEGMENT_CHARS, in
+    order, and together they hold every non-space character of the body."""
+    from xitu.corpus import MAX_SEGMENT_CHARS, split_body, _strip_citations
+
+    segs = split_body(body, "zh" if "中" in body or "稀" in body else "en")
+    assert len(segs) > 1 and max(len(s.text) for s in segs) <= MAX_SEGMENT_CHARS
+    assert [s.position for s in segs] == list(range(len(segs)))
+    squash = lambda t: "".join(t.split())  # noqa: E731
+    want = _strip_citations(body.replace("Core Viewpoint - ", "").replace(" - ", " "))[0]
+    assert squash("".join(s.text for s in segs)) == squash(want)
+    assert segs[-1].text and all(s.citations == "" for s in segs[:-2])
+
+
+def test_cutting_prefers_clause_marks_then_spaces():
+    from xitu.corpus import cap_length
+
+    assert cap_length("a" * 10, 4) == ["aaaa", "aaaa", "aa"]
+    assert cap_length("ab cd ef gh", 6) == ["ab cd", "ef gh"]
+    assert cap_length("稀土出口，管制措施生效", 8) == ["稀土出口，", "管制措施生效"]
+    assert cap_length("short", 1000) == ["short"]

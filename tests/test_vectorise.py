@@ -118,3 +118,24 @@ def test_segment_text_reads_the_columns_it_is_given():
     assert SegmentText(("heading", "text")).transform(["plain text"]) == ["plain text"]
     with pytest.raises(KeyError):
         SegmentText(("text",)).transform(pd.DataFrame({"body": ["x"]}))
+
+
+def test_a_very_long_text_is_embedded_in_pieces():
+    """A 200,000-character text is not one forward pass of ~100,000 tokens: it is the
+    renormalised, length-weighted mean of its pieces; short texts in the same call are
+    untouched and it lies close to the vector of its own first piece."""
+    from xitu.corpus import cap_length
+    from xitu.vectorise import USEEncoder
+
+    enc = USEEncoder(threads=1)
+    long = "China tightens rare earth export controls, " * 4700
+    short = "The EU answers with a raw materials act."
+    both = enc.encode([short, long])
+    np.testing.assert_array_equal(both[0], enc.encode([short])[0])
+    pieces = cap_length(long, enc.max_chars)
+    assert len(pieces) > 1
+    p = enc.encode(pieces).astype(np.float64)
+    w = np.array([len(x) for x in pieces], dtype=np.float64)
+    want = (p * w[:, None]).sum(axis=0)
+    np.testing.assert_allclose(both[1], want / np.linalg.norm(want), atol=1e-6)
+    assert abs(np.linalg.norm(both[1]) - 1) < 1e-5 and float(both[1] @ p[0]) > 0.95

