@@ -83,7 +83,7 @@ def test_scripted_session_in_process(seed_corpus, tmp_path):
 
 def test_xitu_label_through_a_pseudo_terminal(tmp_path):
     root = make_root(tmp_path)
-    child = spawn(root, "--annotator", "tty1", "--order", "entropy", "--retrain-every", "2")
+    child = spawn(root, "--annotator", "tty1", "--order", "entropy", "--retrain-every", "2", "--show-guess")
     try:
         child.expect("no classifier yet")  # no labels at all: corpus order, and it says so
         child.expect(PROMPT)

@@ -242,6 +242,21 @@ def test_guess_hidden_in_own_pool(seg, tmp_path):
     s.close()
     shown = LabellingSession("late", seg, tmp_path, pool="own", trainer=tr, show_guess=True)
     assert shown.current.guess == E
+    shown.close()
+
+
+def test_guess_is_hidden_unless_asked_for(seg, tmp_path):
+    """A guess on screen anchors the annotator: new segments show none by default, while the
+    classifier still orders them; asked for, it is shown."""
+    for sid in seg.segment_id[:4]:
+        record(tmp_path, "other", sid, E if int(sid[-2:]) % 2 else C)
+    tr = FakeTrainer()
+    s = LabellingSession("fresh", seg, tmp_path, pool="unlabelled", order="entropy", trainer=tr)
+    assert s.model is not None and s.current is not None
+    assert s.current.guess is None and not s.show_guess
+    s.close()
+    asked = LabellingSession("fresh", seg, tmp_path, pool="unlabelled", order="entropy", trainer=tr, show_guess=True)
+    assert asked.current.guess is not None
 
 
 # --------------------------------------------------------------------------- classifier order
@@ -254,7 +269,7 @@ def test_entropy_and_margin_order_follow_the_classifier(seg, tmp_path):
     table = {texts[7]: [0.3, 0.25, 0.25, 0.2],  # most uncertain by entropy (margin 0.95)
              texts[9]: [0.45, 0.45, 0.05, 0.05],  # most uncertain by margin (gap 0)
              texts[5]: [0.7, 0.1, 0.1, 0.1]}  # entropy 0.94 < 1.02 of texts[9]
-    s = LabellingSession("me", seg, tmp_path, order="entropy", trainer=FakeTrainer(table))
+    s = LabellingSession("me", seg, tmp_path, order="entropy", trainer=FakeTrainer(table), show_guess=True)
     assert s.current.segment_id == seg.segment_id[7]
     assert s.current.uncertainty == pytest.approx(entropy(np.array([[0.3, 0.25, 0.25, 0.2]]))[0])
     assert s.current.guess is not None and "least certain" in s.current.why

@@ -47,7 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrain-every", type=int, default=10, metavar="N",
                    help="retrain the classifier after every N labels (default 10; 0: never)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random order")
-    p.add_argument("--hide-guess", action="store_true", help="do not show the classifier's guess")
+    p.add_argument("--show-guess", action="store_true",
+                   help="show the classifier's guess (off by default: a guess on screen anchors the label)")
+    p.add_argument("--hide-guess", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     p.add_argument("--line-mode", action="store_true",
                    help="read whole lines (type a key or a label, then Enter) instead of single keys")
 
@@ -211,7 +213,7 @@ def show_item(session, item, width: int = 88, colour: bool = False) -> str:
     if item.guess is not None:
         lines.append(f"classifier guess: {paint(item.guess, item.guess, colour)} ({item.guess_probability:.2f})")
     elif session.model is not None and not session.show_guess:
-        lines.append("classifier guess hidden (it was trained on others' labels of these segments)")
+        lines.append("classifier guess hidden: read the segment first (--show-guess shows it)")
     else:
         lines.append("classifier guess: none yet")
     return "\n".join(lines)
@@ -307,7 +309,7 @@ def main(args: argparse.Namespace) -> int:
     session = open_session(
         args.annotator, paths, order=args.order, pool=args.pool, query=args.query, since=args.since,
         until=args.until, language=args.language, retrain_every=args.retrain_every, seed=args.seed,
-        show_guess=False if args.hide_guess else None,
+        show_guess=bool(args.show_guess and not args.hide_guess),
         on_status=lambda msg: print(msg, flush=True),
     )
     codebook = read_codebook(paths.labels / "CODEBOOK.md", session.labels)

@@ -2,7 +2,7 @@
 :class:`xitu.labelling.LabellingSession`.
 
 It shows one segment with its article (date, source, title), its ``Group`` heading and the
-classifier's guess; a button per label, *skip*, *undo* and *finish*; a progress bar towards
+classifier's guess when asked for (``show_guess=True``); a button per label, *skip*, *undo* and *finish*; a progress bar towards
 a goal for the session; and the codebook's definitions and decision rules in an accordion.
 
 Keyboard shortcuts (no JavaScript needed): click into the **keys** box under the buttons
@@ -219,7 +219,8 @@ class LabelWidget:
             probs = ", ".join(f"{k} {v:.2f}" for k, v in sorted(item.probabilities.items(), key=lambda kv: -kv[1]))
             self.guess.value = f"classifier guess: <b>{html.escape(item.guess)}</b> <span style='color:#888'>({probs})</span>"
         elif s.model is not None and not s.show_guess:
-            self.guess.value = "<span style='color:#888'>classifier guess hidden (trained on others' labels of these segments)</span>"
+            self.guess.value = ("<span style='color:#888'>classifier guess hidden: read the segment first "
+                                "(<code>show_guess=True</code> shows it)</span>")
         else:
             self.guess.value = "<span style='color:#888'>no classifier guess yet</span>"
         self._shown = item.segment_id

@@ -253,7 +253,7 @@ class LabellingSession:
         ``trainer(texts, labels) -> model`` with ``predict_proba`` and ``classes_``;
         default :func:`xitu.stance.train`.
     show_guess
-        Show the classifier's guess; default: yes, except in the annotator's own pool.
+        Show the classifier's guess (default: no; a guess on screen anchors the label).
     on_status
         Called with a short message before slow steps (retraining), for the front ends.
     """
@@ -476,11 +476,14 @@ class LabellingSession:
 
     @property
     def show_guess(self) -> bool:
-        """Whether the classifier's guess is shown (hidden by default in the own pool, where
-        it was trained on other annotators' labels of the same segments)."""
+        """Whether the classifier's guess is shown: only when asked for (``show_guess=True``).
+        A guess on screen anchors the annotator (the label drifts towards the model), and
+        gold labels must come from reading the segment; the order still uses the classifier.
+        In the own pool a guess would also reveal other annotators' labels of the segment
+        (the model was trained on them): ask for it there only to review, not to code."""
         if self._show_guess is not None:
-            return self._show_guess
-        return self.active_pool == "unlabelled"
+            return bool(self._show_guess)
+        return False
 
     def _item(self, sid: str, why: str | None = None) -> Item:
         r = self._by_id.loc[sid]
