@@ -224,6 +224,22 @@ def test_npmi_skips_unknown_words_and_short_topics():
     assert mean == pytest.approx(1.0, abs=1e-6)
 
 
+def test_npmi_within_languages_by_hand():
+    """Monolingual documents: a topic named in both languages loses −1 per cross-language
+    pair in the plain measure; the within-language measure scores each language's pairs."""
+    texts = [["a", "b"], ["a", "b"], ["稀土", "出口"], ["稀土", "出口"], ["c"]]
+    ab = _npmi(2 / 5, 2 / 5, 2 / 5)
+    zz = _npmi(2 / 5, 2 / 5, 2 / 5)
+    plain, _ = T.npmi_coherence([["a", "b", "稀土", "出口"]], texts)
+    within, per = T.npmi_within_languages([["a", "b", "稀土", "出口"], ["a", "b"], ["稀土", "c"]], texts)
+    assert ab == pytest.approx(1.0, abs=1e-6) and per[0] == pytest.approx((ab + zz) / 2, abs=1e-6)
+    assert plain < 0 < per[0]  # 4 of the 6 pairs cross languages and never co-occur
+    # one language only: the same as the plain measure; a lone word of a language is left out
+    assert per[1] == pytest.approx(T.npmi_coherence([["a", "b"]], texts)[0], abs=1e-9)
+    assert math.isnan(per[2])  # 稀土 and c: one word of each language, no pair to score
+    assert within == pytest.approx(np.nanmean(per), abs=1e-9)
+
+
 def test_score_excludes_the_outlier_topic(tokenizer):
     texts = [["a", "b"], ["a", "b"], ["c", "d"], ["a", "c"]]
     words = {-1: ["a", "c"], 0: ["a", "b"], 1: ["c", "d"]}

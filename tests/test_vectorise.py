@@ -139,3 +139,21 @@ def test_a_very_long_text_is_embedded_in_pieces():
     want = (p * w[:, None]).sum(axis=0)
     np.testing.assert_allclose(both[1], want / np.linalg.norm(want), atol=1e-6)
     assert abs(np.linalg.norm(both[1]) - 1) < 1e-5 and float(both[1] @ p[0]) > 0.95
+
+
+def test_worker_processes_give_the_same_bits(monkeypatch):
+    """Embedding in worker processes (from PARALLEL_MIN_TEXTS texts on) changes the speed
+    only: the same bits as in this process, in the same order."""
+    from xitu import vectorise as V
+
+    monkeypatch.setattr(V, "PARALLEL_MIN_TEXTS", 10)
+    texts = [f"Rare earth shipment {i} was delayed at the port" if i % 3 else f"稀土出口许可第{i}批获批" for i in range(40)]
+    enc = V.USEEncoder()
+    assert V.embed_workers(40, enc) >= 1 and V.embed_workers(9, enc, workers=2) == 1
+    assert V.embed_workers(40, V.USEEncoder(precision="float32"), workers=2) == 1  # bits differ there: never split
+    here = V.embed(texts, encoder=enc, cache_dir=False, batch_size=7, workers=1)
+    there = V.embed(texts, encoder=enc, cache_dir=False, batch_size=7, workers=2)
+    np.testing.assert_array_equal(here, there)
+    with pytest.raises(ValueError, match="XITU_EMBED_WORKERS"):
+        monkeypatch.setenv("XITU_EMBED_WORKERS", "two")
+        V.embed_workers(40, enc)

@@ -20,6 +20,7 @@ from xitu.topics.model import (OUTLIER, TopicFit, TopicSettings, embed_unique, f
 __all__ = [
     "topic_diversity",
     "npmi_coherence",
+    "npmi_within_languages",
     "mixed_share",
     "language_mix",
     "pairwise_ari",
@@ -67,6 +68,50 @@ def npmi_coherence(topic_words: Iterable[Sequence[str]], texts: Sequence[Sequenc
     for i, v in zip(usable, vals):
         per[i] = float(v)
     return float(np.mean(vals)), per
+
+
+def npmi_within_languages(topic_words: Iterable[Sequence[str]], texts: Sequence[Sequence[str]], topn: int = 10,
+                          window_size: int | None = None) -> tuple[float, list[float]]:
+    """NPMI coherence over the pairs of top words *of the same language* (Chinese words:
+    those with a Han character; English: the rest). Each topic's top ``topn`` words are
+    split by language, each part with two or more words is scored as in
+    :func:`npmi_coherence`, and the topic's value is the mean over all its same-language
+    pairs (each part weighted by its number of pairs).
+
+    Why: the segments are monolingual, so an English and a Chinese word never share a
+    window and such a pair scores −1 by construction. The plain measure therefore
+    penalises exactly what a cross-lingual topic should do (name itself in both
+    languages), by an amount set by how many Chinese words reach its top ten. This measure
+    keeps the question "do the words of one language co-occur?" and is applied to every
+    model alike; for a topic whose words are all in one language it equals the plain one."""
+    from gensim.corpora import Dictionary
+    from gensim.models.coherencemodel import CoherenceModel
+
+    from xitu.text import HAN_RE
+
+    topic_words = [list(ws) for ws in topic_words]
+    texts = [list(t) for t in texts]
+    dictionary = Dictionary(texts)
+    known = dictionary.token2id
+    parts, owner = [], []
+    for i, ws in enumerate(topic_words):
+        top = [w for w in list(ws)[:topn] if w in known]
+        for part in ([w for w in top if HAN_RE.search(w)], [w for w in top if not HAN_RE.search(w)]):
+            if len(part) >= 2:
+                parts.append(part)
+                owner.append(i)
+    if not parts:
+        raise ValueError("no topic has two words of one language found in the texts; NPMI is undefined")
+    vals = CoherenceModel(topics=parts, texts=texts, dictionary=dictionary, coherence="c_npmi", topn=topn,
+                          window_size=window_size, processes=1).get_coherence_per_topic()
+    n_topics = len(topic_words)
+    num, den = [0.0] * n_topics, [0.0] * n_topics
+    for i, part, v in zip(owner, parts, vals):
+        pairs = len(part) * (len(part) - 1) / 2
+        num[i] += pairs * float(v)
+        den[i] += pairs
+    per = [num[i] / den[i] if den[i] else math.nan for i in range(n_topics)]
+    return float(np.nanmean(per)), per
 
 
 def mixed_share(topics, languages) -> float:
@@ -123,6 +168,7 @@ class ModelScore:
     n_topics: int
     npmi: float
     diversity: float
+    npmi_within: float
     outlier_share: float
     outlier_share_raw: float
     fit_seconds: float
@@ -132,12 +178,14 @@ class ModelScore:
 
 def score(model: str, seed: int, topic_words: dict[int, list[str]], texts, topics, topics_raw=None,
           fit_seconds: float = math.nan, topn: int = 10, languages=None) -> ModelScore:
-    """NPMI, diversity, outlier share and (with ``languages``) the share of Chinese
-    documents in mixed topics of one fitted model (outlier topic excluded)."""
+    """NPMI (all pairs, and within each language: :func:`npmi_within_languages`),
+    diversity, outlier share and (with ``languages``) the share of Chinese documents in
+    mixed topics of one fitted model (outlier topic excluded)."""
     words = [w for t, w in sorted(topic_words.items()) if t != OUTLIER]
     npmi, _ = npmi_coherence(words, texts, topn)
+    within, _ = npmi_within_languages(words, texts, topn)
     mix = mixed_share(topics, languages) if languages is not None else math.nan
-    return ModelScore(model, seed, len(words), npmi, topic_diversity(words, topn), outlier_share(topics),
+    return ModelScore(model, seed, len(words), npmi, topic_diversity(words, topn), within, outlier_share(topics),
                       outlier_share(topics if topics_raw is None else topics_raw), fit_seconds, mix)
 
 
@@ -209,7 +257,7 @@ def compare_models(docs: Sequence[str], seeds: Sequence[int], settings: TopicSet
 
 def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation (over seeds) of every measure, one row per model."""
-    measures = ["n_topics", "npmi", "diversity", "outlier_share_raw", "outlier_share", "mixed_share", "ari",
+    measures = ["n_topics", "npmi", "npmi_within", "diversity", "outlier_share_raw", "outlier_share", "mixed_share", "ari",
                 "fit_seconds"]
     measures = [m for m in measures if m in runs.columns]
     g = runs.groupby("model", sort=False)[measures]

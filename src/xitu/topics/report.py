@@ -346,7 +346,8 @@ def topic_map(fit: TopicFit, ids: Sequence[str] | None = None, languages: Sequen
     return fig, table
 
 
-MEASURES = (("npmi", "NPMI coherence (higher = better)"), ("diversity", "Topic diversity"),
+MEASURES = (("npmi", "NPMI coherence (higher = better)"),
+            ("npmi_within", "NPMI, pairs of one language\n(cross-language pairs left out)"), ("diversity", "Topic diversity"),
             ("outlier_share", "Outlier share after reduction"), ("ari", "Stability: ARI across seeds"),
             ("mixed_share", "Chinese segments in topics\nalso holding English"))
 
@@ -370,7 +371,7 @@ def comparison_figure(summary: pd.DataFrame):
     n = int(summary["seeds"].iloc[0]) if len(summary) else 0
     fig.suptitle(f"BERTopic vs LDA vs NMF on the same tokens (mean ± SD over {n} seeds; ARI: mean with the other seeds)",
                  fontsize=12, x=0.01, ha="left")
-    cols = ["model", "seeds"] + [f"{m}_{s}" for m in ("n_topics", "npmi", "diversity", "outlier_share_raw",
+    cols = ["model", "seeds"] + [f"{m}_{s}" for m in ("n_topics", "npmi", "npmi_within", "diversity", "outlier_share_raw",
                                                       "outlier_share", "ari", "mixed_share")
                                  for s in ("mean", "sd") if f"{m}_{s}" in summary.columns]
     table = summary[cols].copy()
