@@ -353,7 +353,10 @@ def test_gold_export_has_text_article_votes_and_how_decided(tmp_path):
             L.record(tmp_path, a, "s2", s2)
     L.record(tmp_path, L.ADJUDICATED, "s2", "escalation", reason="controls (rule 2)")
     L.record(tmp_path, "a1", "s3", "none")  # single-coded: exported, and said so
+    L.record(tmp_path, "a2", "s2", "none", reason="talks, not controls")  # an annotator's reason travels too
+    L.record(tmp_path, "a1", "s2", "escalation", reason="rule 2")
     t = L.gold_export(L.replay(L.read_logs(tmp_path).entries), seg)
+    assert t["annotator_reasons"].tolist() == ["", "a1: rule 2; a2: talks, not controls", ""]
     assert t[["segment_id", "label", "decided_by", "annotators", "adjudication_reason", "article_id", "title",
               "context"]].values.tolist() == [
         ["s1", "none", "majority", "a1=none; a2=none; a3=escalation", "", "a", "T1", "Group 1: Policy"],

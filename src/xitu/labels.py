@@ -627,14 +627,15 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
 
 
 
-EXPORT_COLUMNS = ["segment_id", "label", "decided_by", "annotators", "adjudication_reason", "article_id", "title",
-                  "published", "source", "language", "context", "text"]
+EXPORT_COLUMNS = ["segment_id", "label", "decided_by", "annotators", "annotator_reasons", "adjudication_reason",
+                  "article_id", "title", "published", "source", "language", "context", "text"]
 
 
 def gold_export(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     """The gold set as a table for sharing: each gold segment's ``label``, how it was decided
     (``decided_by``: ``agreed``, ``majority`` or ``adjudicated``, :func:`decide_gold`), each
-    annotator's label (``annotators``: ``a1=none; a2=none``), the adjudication's reason, the
+    annotator's label (``annotators``: ``a1=none; a2=none``) and the reasons annotators gave
+    (``annotator_reasons``: ``a1: rule 4``), the adjudication's reason, the
     article (id, title, date, source), the language, the Group heading and the text. A gold
     label whose segment is no longer in the corpus keeps its row with empty text."""
     g = decide_gold(current).gold.rename(columns={"source": "decided_by", "votes": "annotators",
@@ -646,6 +647,10 @@ def gold_export(current: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     for c in ("article_id", "title", "published", "source", "language", "section", "heading", "text"):
         out[c] = out[c].fillna("").astype(str) if c in out.columns else ""
     out["context"] = [f"{a}: {b}" if a and b else a or b for a, b in zip(out["section"], out["heading"])]
+    human = current[(current["annotator"] != ADJUDICATED) & current["reason"].fillna("").astype(str).str.strip().ne("")]
+    reasons = {sid: "; ".join(f"{a}: {r}" for a, r in zip(g["annotator"], g["reason"]))
+               for sid, g in human.sort_values(["segment_id", "annotator"]).groupby("segment_id")}
+    out["annotator_reasons"] = out["segment_id"].map(reasons).fillna("")
     return out[EXPORT_COLUMNS].sort_values("segment_id").reset_index(drop=True)
 
 
