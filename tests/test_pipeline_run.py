@@ -75,6 +75,34 @@ def test_failed_notebook_leaves_each_figure_folder_whole_and_says_which(project)
 
 
 @pytest.mark.slow
+def test_ctrl_c_stops_the_run_with_one_message_and_whole_figure_folders(project):
+    """Ctrl-C during notebook 02 (here: the notebook sends SIGINT to the xitu process):
+    exit 130, no traceback on the terminal (the kernel's own noise goes to its log), the
+    figures of 01 new, those of 02/03 as they were."""
+    import os
+    import subprocess
+    import sys
+
+    run(project, progress=False)
+    before = _bytes(project.figures)
+    _nb(project.notebooks / "01-a.ipynb", SETUP.format(stem="01-a"), _draw("one", 5))
+    _nb(project.notebooks / "02-topics.ipynb", SETUP.format(stem="02-topics"),
+        "import os, signal, time\nos.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGINT)\ntime.sleep(30)")
+    env = {**os.environ, "XITU_ROOT": str(project.root)}
+    proc = subprocess.run([sys.executable, "-m", "xitu.cli", "run"], cwd=project.root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert "interrupted during 02-topics.ipynb. Finished before it: 01-a" in proc.stderr
+    after = _bytes(project.figures)
+    assert after["01-a/one.csv"] != before["01-a/one.csv"]
+    assert {k: v for k, v in after.items() if k.startswith(("02-", "03-"))} == \
+        {k: v for k, v in before.items() if k.startswith(("02-", "03-"))}
+    assert not (project.figures / ".staging").exists()
+    assert (project.build / "notebooks" / "02-topics.kernel.log").exists()
+
+
+@pytest.mark.slow
 def test_an_edited_cell_is_what_runs_and_its_outputs_never_stay_in_the_source(project):
     nb_path = project.notebooks / "01-a.ipynb"
     nb = nbformat.read(nb_path, as_version=4)

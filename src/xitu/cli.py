@@ -55,11 +55,14 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from xitu.pipeline import NotebookFailed, PipelineError, run
+    from xitu.pipeline import NotebookFailed, PipelineError, RunInterrupted, run
     from xitu.settings import SEED
 
     try:
         run(figures_dir=args.figures, only=args.only, seed=args.seed if args.seed is not None else SEED)
+    except RunInterrupted as e:
+        print(f"\nxitu: {e}", file=sys.stderr)
+        return 130
     except NotebookFailed as e:
         print(f"xitu: {e}", file=sys.stderr)
         return 1
@@ -224,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: outputs are written all-or-nothing, so say so and stop
+        print("\nxitu: interrupted; files are written whole or not at all, so nothing is half-written",
+              file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError) as e:  # clear message, no traceback, for user errors
         print(f"xitu: error: {e}", file=sys.stderr)
         return 2

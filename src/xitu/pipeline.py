@@ -61,6 +61,10 @@ class NotebookFailed(PipelineError):
     """A notebook raised; the message names it and what was left in place."""
 
 
+class RunInterrupted(PipelineError):
+    """The run was interrupted (Ctrl-C); the message says what finished and what was kept."""
+
+
 class StaleInput(PipelineError):
     """A table from an earlier notebook is missing or was made from another corpus or seed."""
 
@@ -290,6 +294,39 @@ def _selected(paths: Paths, only: list[str] | None, seed: int) -> list[Path]:
     return [nb for nb in all_nbs if nb.stem in stems]
 
 
+
+
+def _kernel_manager_logging_to(log):
+    """A jupyter kernel manager whose kernels write their own stderr (start-up warnings,
+    shutdown noise after Ctrl-C) to ``log`` instead of the researcher's terminal; cell
+    errors still reach the run through the notebook (jupyter_client's documented override
+    point, ``_async_launch_kernel``)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggingKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stderr", log)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggingKernelManager
+
+def _write_manifest(figures_root: Path, paths: Paths, ran: dict) -> None:
+    """Record the notebooks that finished (seed, corpus) in ``RUN.json``, keeping the
+    entries of the others, and this machine's facts in ``build/machine.json``. Called after
+    a failed or interrupted run too, so that ``RUN.json`` describes the figures on disk."""
+    from xitu.io import atomic_write_text
+
+    if not ran:
+        return
+    run_json = figures_root / "RUN.json"
+    try:
+        previous = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else None
+    except ValueError:
+        previous = None
+    manifest = run_manifest(previous, ran)
+    atomic_write_text(run_json, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write_text(paths.build / "machine.json", json.dumps(machine_record(), indent=2, sort_keys=True) + "\n")
+
 def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only: list[str] | None = None,
         seed: int = SEED, progress: bool = True) -> list[Path]:
     """Ingest and execute the notebooks (all, or those whose stem starts with an entry of
@@ -329,33 +366,38 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
+        kernel_log = out_dir / f"{nb.stem}.kernel.log"
         try:
-            pm.execute_notebook(
-                str(nb), str(out),
-                parameters={"root": str(paths.root), "figures_dir": str(staging), "seed": seed},
-                kernel_name="python3", cwd=str(paths.notebooks), progress_bar=progress, log_output=False,
-            )
+            with open(kernel_log, "wb") as log:
+                pm.execute_notebook(
+                    str(nb), str(out),
+                    parameters={"root": str(paths.root), "figures_dir": str(staging), "seed": seed},
+                    kernel_name="python3", cwd=str(paths.notebooks), progress_bar=progress, log_output=False,
+                    kernel_manager_class=_kernel_manager_logging_to(log),
+                )
+        except KeyboardInterrupt:
+            shutil.rmtree(staging_root, ignore_errors=True)
+            _write_manifest(figures_root, paths, ran)
+            finished = ", ".join(p.stem for p in done) or "none"
+            raise RunInterrupted(
+                f"interrupted during {nb.name}. Finished before it: {finished}; their figures are new. "
+                f"figures/{nb.stem}/ was left as it was (old, complete); later notebooks did not run."
+            ) from None
         except Exception as e:  # papermill's PapermillExecutionError carries the cell's error
             shutil.rmtree(staging_root, ignore_errors=True)
+            _write_manifest(figures_root, paths, ran)
             finished = ", ".join(p.stem for p in done) or "none"
             detail = getattr(e, "ename", type(e).__name__) + ": " + str(getattr(e, "evalue", e)).splitlines()[0][:300]
             raise NotebookFailed(
                 f"notebook {nb.name} failed ({detail}). Finished before it: {finished}; their figures are new. "
                 f"figures/{nb.stem}/ was left as it was (old, complete); later notebooks did not run. "
-                f"The executed copy with the error is {out}."
+                f"The executed copy with the error is {out}; the kernel's own messages are in {kernel_log}."
             ) from e
         atomic_replace_dir(staging, figures_root / nb.stem)
         ran[nb.stem] = {"seed": seed, "corpus": fingerprint}
         done.append(out)
     shutil.rmtree(staging_root, ignore_errors=True)
-    run_json = figures_root / "RUN.json"
-    try:
-        previous = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else None
-    except ValueError:
-        previous = None
-    manifest = run_manifest(previous, ran)
-    atomic_write_text(run_json, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    atomic_write_text(paths.build / "machine.json", json.dumps(machine_record(), indent=2, sort_keys=True) + "\n")
+    _write_manifest(figures_root, paths, ran)
     if figures_root.resolve() == paths.figures.resolve():
         from xitu.results import update_readme
 
