@@ -80,3 +80,15 @@ def load_umap():
         _UMAP_CACHED = True
     del umap
     return UMAP
+
+
+def usable_cpus(limit: int = 4) -> int:
+    """CPUs this process may use, at most ``limit``: joblib's count, which respects the CPU
+    affinity and a container's CPU quota (``os.cpu_count()`` reports the host's CPUs)."""
+    try:
+        from joblib import cpu_count
+
+        n = cpu_count(only_physical_cores=False)
+    except Exception:  # pragma: no cover - joblib is a scikit-learn dependency
+        n = os.cpu_count() or 1
+    return max(1, min(int(limit), int(n)))

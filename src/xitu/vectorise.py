@@ -317,7 +317,9 @@ def embed_workers(n_texts: int, encoder=None, workers: int | None = None) -> int
             except ValueError:
                 raise ValueError(f"XITU_EMBED_WORKERS={env!r}: expected a whole number of processes") from None
         else:
-            workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+            from xitu.numeric import usable_cpus
+
+            workers = usable_cpus(4)
     return max(1, int(workers))
 
 

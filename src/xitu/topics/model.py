@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -390,7 +389,9 @@ def exact_knn(embeddings: np.ndarray, k: int, decimals: int, max_block_bytes: in
 
     starts = range(0, n, block)
     if threads is None:
-        threads = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        from xitu.numeric import usable_cpus
+
+        threads = usable_cpus(4)
     threads = max(1, min(int(threads), len(starts)))
     if threads == 1:
         for start in starts:
