@@ -427,3 +427,25 @@ def test_memo_vectorizer_equals_scikit_learns():
     # a preprocessor that cannot be named (a lambda) is never memoised under another's name
     shout = MemoTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 2), preprocessor=lambda t: t.upper())
     assert "CH" in shout.fit(texts).vocabulary_
+
+
+def test_train_takes_any_label_type_and_refuses_unclear_input(cache):
+    """Outside data: integer or boolean labels work as given; None/NaN texts or labels, one
+    string instead of a list, mismatched lengths and the zero-shot kind with labels the
+    codebook does not define are refused with a message instead of being read wrongly."""
+    texts = ["we support this plan", "a plan we back", "we welcome the plan",
+             "we oppose the plan strongly", "this plan must be stopped", "we reject the plan",
+             "the weather is fine", "it rained on Tuesday", "the shop opens at nine"]
+    for labels in ([0] * 3 + [1] * 3 + [2] * 3, ["FAVOR"] * 3 + ["AGAINST"] * 3 + ["NONE"] * 3):
+        m = stance.train(texts, labels, cache_dir=cache)
+        assert list(m.classes_) == sorted(set(labels)) and m.predict(["we back this plan"])[0] in set(labels)
+    with pytest.raises(TypeError, match="not text, at position"):
+        stance.train([None] + texts[1:], [0] * 3 + [1] * 3 + [2] * 3, cache_dir=cache)
+    with pytest.raises(ValueError, match="missing .None or NaN. at position"):
+        stance.train(texts, [float("nan")] + [0] * 2 + [1] * 3 + [2] * 3, cache_dir=cache)
+    with pytest.raises(ValueError, match="8 labels for 9 texts"):
+        stance.train(texts, [0] * 3 + [1] * 3 + [2] * 2, cache_dir=cache)
+    with pytest.raises(ValueError, match="zero-shot model knows only the codebook"):
+        stance.train(texts, ["FAVOR"] * 3 + ["AGAINST"] * 3 + ["NONE"] * 3, kind="zero-shot", cache_dir=cache)
+    with pytest.raises(TypeError, match="got one string"):
+        m.predict_proba("我们支持这个计划。")

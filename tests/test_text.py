@@ -155,3 +155,28 @@ def test_language_and_script_detection():
     assert detect_script("中國宣布對稀土實施出口管制") == "Hant"
     assert detect_script("中国宣布对稀土实施出口管制") == "Hans"
     assert detect_script("no chinese") == ""
+
+
+def test_acronyms_that_look_like_stopwords_are_kept():
+    """'US' is a key actor of this corpus, not the pronoun 'us'; a shouted headline is not
+    a row of acronyms."""
+    from xitu.text import Tokenizer
+
+    tok = Tokenizer()
+    assert tok("US imposes tariffs on China")[:1] == ["us"]
+    assert "us" not in tok("Let us talk about it") and "it" not in tok("Let us talk about it")
+    assert {"who", "un"} <= set(tok("WHO and UN officials met"))
+    assert "it" in tok("The IT sector grew")
+    assert tok("稀土出口管制 US")[-1] == "us"
+    assert not {"to", "the"} & set(tok("CHINA BANS EXPORTS TO THE US"))
+    assert tok.tokenize("稀土") == tok("稀土") == ["稀土"]
+
+
+def test_the_tokeniser_refuses_what_is_not_text():
+    import pytest
+
+    from xitu.text import Tokenizer
+
+    for bad in (None, float("nan"), 3):
+        with pytest.raises(TypeError, match="reads text"):
+            Tokenizer()(bad)

@@ -65,6 +65,14 @@ class RunInterrupted(PipelineError):
     """The run was interrupted (Ctrl-C); the message says what finished and what was kept."""
 
 
+class NotebookSkipped(Exception):
+    """Raised by :meth:`NotebookContext.skip`: the notebook cannot say anything about this
+    corpus yet (e.g. no gold labels). ``xitu run`` reports the reason and goes on."""
+
+
+SKIP_NOTE = "SKIPPED.md"
+
+
 class StaleInput(PipelineError):
     """A table from an earlier notebook is missing or was made from another corpus or seed."""
 
@@ -156,6 +164,16 @@ class NotebookContext:
         from xitu.plots import save_figure
 
         return save_figure(fig, data, name, self.figures)
+
+    def skip(self, reason: str) -> None:
+        """Stop this notebook on purpose, saying why (for a corpus it cannot handle yet, such
+        as one without gold labels). Its figure folder then holds only a ``SKIPPED.md`` with
+        the reason, so no figure drawn from another corpus stays beside the new ones, and
+        ``xitu run`` goes on with the next notebook. Raises :class:`NotebookSkipped`."""
+        from xitu.io import atomic_write_text
+
+        atomic_write_text(self.figures / SKIP_NOTE, f"# Skipped\n\n{reason}\n")
+        raise NotebookSkipped(reason)
 
     def corpus(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``(articles, segments)`` from ``data/processed`` (ingested first when missing or
@@ -384,6 +402,16 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
                 f"figures/{nb.stem}/ was left as it was (old, complete); later notebooks did not run."
             ) from None
         except Exception as e:  # papermill's PapermillExecutionError carries the cell's error
+            if getattr(e, "ename", "") == NotebookSkipped.__name__:
+                reason = str(getattr(e, "evalue", "")).strip()
+                for f in list(staging.iterdir()):  # only the note stays: no half set of figures
+                    if f.name != SKIP_NOTE:
+                        shutil.rmtree(f) if f.is_dir() else f.unlink()
+                atomic_replace_dir(staging, figures_root / nb.stem)
+                ran[nb.stem] = {"seed": seed, "corpus": fingerprint, "skipped": reason}
+                done.append(out)
+                print(f"skipped the rest of {nb.name}: {reason}", flush=True)
+                continue
             shutil.rmtree(staging_root, ignore_errors=True)
             _write_manifest(figures_root, paths, ran)
             finished = ", ".join(p.stem for p in done) or "none"

@@ -251,8 +251,25 @@ class _Folds:
         return self._k(y) if y is not None else self.n
 
 
-def _check_labels(labels) -> np.ndarray:
-    labels = pd.Series(list(labels), dtype=object)
+def _check_labels(labels, n: int | None = None) -> np.ndarray:
+    """Labels as an array scikit-learn accepts, or a clear error. Any label set works:
+    strings, integers or booleans (kept as they are); a mixture becomes strings. Missing
+    labels (None, NaN) and a count that differs from the texts' are refused."""
+    if isinstance(labels, str):
+        raise TypeError("expected one label per text, got one string")
+    values = list(labels)
+    if n is not None and len(values) != n:
+        raise ValueError(f"{len(values)} labels for {n} texts: give one label per text")
+    missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise ValueError(f"{len(missing)} label(s) missing (None or NaN) at position(s) "
+                         f"{', '.join(map(str, missing[:10]))}{', …' if len(missing) > 10 else ''}")
+    if values and all(isinstance(v, (bool, int, np.integer, np.bool_)) for v in values):
+        labels = pd.Series(values)
+    elif all(isinstance(v, str) for v in values):
+        labels = pd.Series(values, dtype=object)
+    else:
+        labels = pd.Series([str(v) for v in values], dtype=object)
     counts = labels.value_counts()
     if len(counts) < 2:
         raise ValueError(f"need at least two different labels to train, got {dict(counts)}")
@@ -287,8 +304,16 @@ def train(segments, labels, kind: str = DEFAULT_KIND, columns: Sequence[str] = D
           tokenizer: Tokenizer | None = None, seed: int = SEED, cache_dir: str | None = None) -> Pipeline:
     """Fit :func:`make_classifier` on ``segments`` (a segment table, or a list of texts) and
     their ``labels`` (any label set with at least two classes of at least two examples)."""
-    y = _check_labels(labels)
-    X = segments.reset_index(drop=True) if isinstance(segments, pd.DataFrame) else list(segments)
+    from xitu.vectorise import check_texts
+
+    X = segments.reset_index(drop=True) if isinstance(segments, pd.DataFrame) else check_texts(segments)
+    y = _check_labels(labels, len(X))
+    if kind == "zero-shot":
+        defs = label_definitions()
+        unknown = sorted(set(map(str, y)) - set(defs))
+        if unknown:
+            raise ValueError(f"the zero-shot model knows only the codebook's labels ({', '.join(defs)}); "
+                             f"{unknown} have no definition: use a trained kind such as {DEFAULT_KIND!r}")
     return make_classifier(kind, columns, tokenizer=tokenizer, seed=seed, cache_dir=cache_dir).fit(X, y)
 
 

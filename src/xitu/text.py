@@ -152,6 +152,21 @@ def domain_words(lexicon_dir: Path | None = None) -> list[str]:
 # --------------------------------------------------------------------------- tokenizer
 
 
+_LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_ACRONYM_RE = re.compile(r"[A-Z][A-Z0-9]{1,4}")
+
+
+def _acronyms(text: str) -> frozenset[str]:
+    """Lower-cased words written in capitals (2–5 characters: US, EU, WHO), unless the text
+    has three or more Latin words and half or more of them are in capitals (a shouted
+    headline, not acronyms)."""
+    words = _LATIN_WORD_RE.findall(unicodedata.normalize("NFKC", text))
+    caps = [w for w in words if _ACRONYM_RE.fullmatch(w)]
+    if not caps or (len(words) >= 3 and 2 * len(caps) >= len(words)):
+        return frozenset()
+    return frozenset(w.lower() for w in caps)
+
+
 class Tokenizer:
     """Callable ``text -> list[str]`` for mixed Chinese/English text.
 
@@ -228,6 +243,12 @@ class Tokenizer:
         return WRAP_SPACE_RE.sub("", text)
 
     def __call__(self, text: str) -> list[str]:
+        """The tokens of ``text`` (see the class docstring). A stopword written in capitals
+        as an acronym ("US", "IT", "WHO") is kept, lower-cased, unless the text is shouting
+        (:func:`_acronyms`)."""
+        if not isinstance(text, str):
+            raise TypeError(f"the tokeniser reads text (str), got {type(text).__name__}: {text!r:.40}")
+        caps = _acronyms(text)
         text = self.normalise(text)
         stop = self.stopwords
         cut = self.jieba.cut
@@ -247,8 +268,12 @@ class Tokenizer:
             pos = m.end()
         if pos < len(text):
             out.extend(EN_TOKEN_RE.findall(text, pos))
-        return [t for t in out if t not in stop and not t.isdigit() and (len(t) > 1 or HAN_RE.match(t))
+        return [t for t in out if (t not in stop or t in caps) and not t.isdigit() and (len(t) > 1 or HAN_RE.match(t))
                 and not _NUMBERISH.fullmatch(t)]
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens of one text (the same as calling the tokeniser: ``tok(text)``)."""
+        return self(text)
 
     def tokenize_many(self, texts, progress: bool = False) -> list[list[str]]:
         """Tokenise an iterable of texts, with a progress bar when ``progress``."""

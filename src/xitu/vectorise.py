@@ -362,7 +362,7 @@ def embed(texts: Sequence[str], encoder=None, cache_dir: str | Path | None | boo
     ``workers=1`` keeps everything in this process). The vectors are the same either way.
     """
     encoder = encoder or default_encoder()
-    prepared = [prepare(t) for t in texts]
+    prepared = [prepare(t) for t in check_texts(texts)]
     if not prepared:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     keys = [text_key(t) for t in prepared]
@@ -423,7 +423,25 @@ class SegmentText(BaseEstimator, TransformerMixin):
             return [self.sep.join(p for p in row if p.strip()) for row in parts.itertuples(index=False)]
         if isinstance(X, pd.Series):
             return X.fillna("").astype(str).tolist()
-        return [str(x) for x in X]
+        return check_texts(X)
+
+
+def check_texts(texts) -> list[str]:
+    """``texts`` as a list of strings, or a clear error: one string where a list of texts
+    belongs (it would be read character by character), or items that are not text (``None``
+    and NaN would be read as the words "None" and "nan")."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("expected a list of texts, got one string: wrap it in a list, e.g. [text]")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"expected a list of texts, got {type(texts).__name__}") from None
+    bad = [i for i, t in enumerate(items) if not isinstance(t, str)]
+    if bad:
+        shown = ", ".join(f"{i} ({items[i]!r})" for i in bad[:5])
+        raise TypeError(f"{len(bad)} of {len(items)} texts are not text, at position(s) {shown}"
+                        f"{', …' if len(bad) > 5 else ''}; drop them or replace them with strings first")
+    return items
 
 
 class Embeddings(BaseEstimator, TransformerMixin):
