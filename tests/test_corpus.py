@@ -241,7 +241,25 @@ def test_body_ending_in_a_date_is_a_body_not_a_source_line(tmp_path):
         ("新规", "Sou Hu Cai Jing", "2025-10-10 08:00", body_zh),
         ("Only a date", "", "2025-10-11", "Another body ending 2025-10-11 10:00"),
     ]
-    assert e.issues == []
+    # the bodies ending in a date are not flagged; the bare date line is noted (no source)
+    assert [(i.line, i.reason.split(";")[0]) for i in e.issues] == [(12, "source/date line without a source")]
+
+
+def test_a_malformed_date_line_or_joined_exports_are_flagged_not_silent(tmp_path):
+    """A source/date line in another form used to become the body, and the real body the
+    title of a phantom article, with no issue naming the line; two exports joined with cat
+    credited the second one's articles to the first query."""
+    text = make_export("q1", [("T1", "Sou Hu Cai Jing· 19.08.2025", "A body. " * 60), ("T2", "X· 2025-10-10 08:00", "B.")])
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    e = parse_export(tmp_path / "a.txt")
+    reasons = [(i.line, i.reason) for i in e.issues]
+    assert any(line == 6 and "looks like a source/date line not in the form" in r for line, r in reasons)
+    assert any(line == 7 and r.startswith("a title of 479 characters") for line, r in reasons)
+    joined = make_export("q1", [("T1", "X· 2025-10-09 11:39", "A.")]) + make_export("q2", [("T2", "Y· 2025-10-10 08:00", "B.")])
+    (tmp_path / "b.txt").write_text(joined, encoding="utf-8")
+    e = parse_export(tmp_path / "b.txt")
+    assert [(a.title, a.query) for a in e.articles] == [("T1", "q1"), ("T2", "q2")]
+    assert [i.reason.split(";")[0] for i in e.issues] == ["a second export header inside the file (two exports joined?)"]
 
 
 def _mixed(tmp_path, lines_and_encodings):

@@ -269,3 +269,15 @@ def test_cutting_prefers_clause_marks_then_spaces():
     assert cap_length("ab cd ef gh", 6) == ["ab cd", "ef gh"]
     assert cap_length("稀土出口，管制措施生效", 8) == ["稀土出口，", "管制措施生效"]
     assert cap_length("short", 1000) == ["short"]
+
+
+def test_exports_with_only_headers_stop_ingest_with_a_message(tmp_path):
+    """A header-only export used to give an empty corpus, and the run failed two notebooks
+    later with "empty vocabulary"."""
+    from xitu.corpus import ingest
+
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "a.txt").write_text(HEAD.split("A title")[0], encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a\.txt\) hold no article records, only headers"):
+        ingest(raw)

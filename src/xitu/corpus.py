@@ -277,6 +277,30 @@ def _parse_meta(line: str) -> tuple[str, str, str | None] | None:
     return source, dt.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d"), None
 
 
+# A line that looks like a source/date line in another form ("X· 19.08.2025", "X 2025-08-19
+# 06:32", "2025年8月19日"): short, with a date-like token. Checked only where a source/date
+# line was due and is missing: such a line is not read as one (the form is fixed), but it is
+# flagged, because the body and the next title are then shifted.
+NEAR_META_RE = re.compile(r"\d{1,4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,4}")
+NEAR_META_MAX = 120
+TITLE_MAX = 300  # longer "titles" are bodies whose title or source/date line went missing
+
+
+def _near_meta(line: str) -> bool:
+    t = _clean(unicodedata.normalize("NFKC", line))
+    return len(t) <= NEAR_META_MAX and bool(NEAR_META_RE.search(t)) and _parse_meta(t) is None and \
+        not t.rstrip("\"'”’)]）」』").endswith((".", "。", "!", "?", "！", "？"))
+
+
+def _is_header_at(content: list[tuple[int, str]], k: int) -> bool:
+    """Whether ``content[k:k+4]`` is an export header (two exports joined into one file)."""
+    if k + 3 >= len(content):
+        return False
+    got = [_clean(content[k + i][1]) for i in range(4)]
+    return all(want is None and g or want is not None and g.casefold() == want.casefold()
+               for want, g in zip(HEADER, got))
+
+
 def parse_export(path: str | Path, data: bytes | None = None, name: str | None = None) -> ExportFile:
     """Parse one export into raw articles.
 
@@ -315,9 +339,17 @@ def parse_export(path: str | Path, data: bytes | None = None, name: str | None =
     def is_meta(k: int) -> bool:
         return k < len(content) and _parse_meta(content[k][1]) is not None
 
+    query = export.query
     k = 0
     while k < len(content):
         n, line = content[k]
+        if _is_header_at(content, k):  # a second export appended to this one: its own query
+            query = _clean(content[k + 1][1])
+            export.issues.append(Issue(name, n, "skipped", "a second export header inside the file (two exports "
+                                       f"joined?); the articles after it are credited to its query {query!r}",
+                                       _clean(line)[:80]))
+            k += 4
+            continue
         if is_meta(k):
             export.issues.append(Issue(name, n, "skipped", "source/date line with no title before it", _clean(line)[:80]))
             k += 1
@@ -326,18 +358,29 @@ def parse_export(path: str | Path, data: bytes | None = None, name: str | None =
         used = [title_n]
         k += 1
         source, published = "", ""
+        if len(title) > TITLE_MAX:
+            export.issues.append(Issue(name, title_n, "kept", f"a title of {len(title)} characters: probably a body "
+                                       "whose title or source/date line is missing or malformed", title[:80]))
         if is_meta(k):
             mn, mline = content[k]
             source, published, problem = _parse_meta(mline)
             if problem:
                 export.issues.append(Issue(name, mn, "kept", f"{problem}; article kept without a date", _clean(mline)[:80]))
+            elif not source:
+                export.issues.append(Issue(name, mn, "kept", "source/date line without a source; article kept "
+                                           "without a source", _clean(mline)[:80]))
             used.append(mn)
             k += 1
         else:
             export.issues.append(Issue(name, title_n, "kept", "no source/date line; article kept without source and date", title[:80]))
+            if k < len(content) and _near_meta(content[k][1]):
+                export.issues.append(Issue(name, content[k][0], "kept", "this line looks like a source/date line not in "
+                                           "the form 'Source· YYYY-MM-DD HH:MM', so it was read as the body and the "
+                                           "lines after it may be shifted (a body read as a title)",
+                                           _clean(content[k][1])[:80]))
         body = ""
         # A line followed by a source/date line is the next article's title, not a body.
-        if k < len(content) and not is_meta(k) and not is_meta(k + 1):
+        if k < len(content) and not is_meta(k) and not is_meta(k + 1) and not _is_header_at(content, k):
             bn, bline = content[k]
             body = bline.strip()
             used.append(bn)
@@ -345,7 +388,7 @@ def parse_export(path: str | Path, data: bytes | None = None, name: str | None =
         else:
             export.issues.append(Issue(name, title_n, "kept", "no body line; article kept with an empty body", title[:80]))
         export.articles.append(
-            RawArticle(name, title_n, export.query, title, source, published, body, tuple(used))
+            RawArticle(name, title_n, query, title, source, published, body, tuple(used))
         )
     return export
 
@@ -862,7 +905,13 @@ def ingest(raw_dir: str | Path | None = None) -> Corpus:
 
         raw_dir = Paths.default().raw
     files, skipped = scan_raw(raw_dir)
-    return build_corpus((parse_export(p) for p in files), skipped)
+    corpus = build_corpus((parse_export(p) for p in files), skipped)
+    if len(corpus.articles) == 0:
+        names = ", ".join(Path(f).name for f in files[:3]) + (", …" if len(files) > 3 else "")
+        raise ValueError(f"{raw_dir}: the export(s) ({names}) hold no article records, only headers: "
+                         "export the search results again (each article is a title line, a source·date line "
+                         "and a body)")
+    return corpus
 
 
 PROCESSED_TABLES = ("articles.csv", "segments.csv", "ingest_issues.csv", "ingest_report.json")

@@ -35,6 +35,7 @@ stance-bearing segment is always ``none``). The older threshold rule is ``rule="
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -533,6 +534,47 @@ def macro_f1(y_true, y_pred, labels: Sequence[str]) -> float:
 # --------------------------------------------------------------------------- folds
 
 
+@dataclass
+class EvaluationPlan:
+    """What notebook 03 can measure on a gold set: ``skip`` is why it cannot evaluate at all
+    (empty when it can), ``n_splits`` the folds it uses (at most one per article),
+    ``transfer`` why the English → Chinese check cannot run (empty when it can)."""
+
+    n_splits: int
+    skip: str = ""
+    transfer: str = ""
+
+
+def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_articles: int = 3,
+                    train_language: str = "en", test_language: str = "zh") -> EvaluationPlan:
+    """Check a gold set before evaluating on it, so that a small or one-language corpus gets
+    a sentence instead of a scikit-learn error: at least two labels with two examples each,
+    and at least ``min_articles`` labelled articles (grouped folds hold out whole articles;
+    the folds are capped at the number of articles)."""
+    y = pd.Series(list(labels), dtype=object)
+    hint = "label segments with `xitu label` or notebook 04, then rerun"
+    if len(y) == 0:
+        return EvaluationPlan(0, f"no gold labels for the segments of this corpus yet: {hint}")
+    counts = y.value_counts()
+    if len(counts) < 2 or counts.min() < 2:
+        return EvaluationPlan(0, f"the gold set has {dict(counts)}; training needs at least two labels with two "
+                                 f"examples each: {hint}")
+    n_articles = int(segments["article_id"].nunique())
+    if n_articles < min_articles:
+        return EvaluationPlan(0, f"the gold labels come from {n_articles} article(s); cross-validation that holds out "
+                                 f"whole articles needs at least {min_articles}: {hint}")
+    lang = segments["language"].to_numpy() if "language" in segments else np.array([""] * len(y))
+    test = lang == test_language
+    test_articles = set(segments.loc[test, "article_id"])
+    train = (lang == train_language) & ~segments["article_id"].isin(test_articles).to_numpy()
+    transfer = ""
+    if not test.any():
+        transfer = f"no gold segments in '{test_language}'"
+    elif pd.Series(y.to_numpy()[train]).nunique() < 2:
+        transfer = f"fewer than two labels among the '{train_language}' gold segments of other articles"
+    return EvaluationPlan(int(min(n_splits, n_articles)), "", transfer)
+
+
 def grouped_splits(y, groups, n_splits: int = 5, n_repeats: int = 3, seed: int = SEED) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """``(repeat, train_idx, test_idx)`` of ``StratifiedGroupKFold`` by article, repeated
     with seeds ``seed, seed+1, …``: an article's segments are never on both sides."""
@@ -641,7 +683,9 @@ def _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_
         proba = np.zeros((n_repeats, len(y), len(classes)))
         for r, tr, te in schemes[scheme]:
             t0 = time.perf_counter()
-            m = clone(models[name]).fit(segs.iloc[tr], y[tr])
+            # a fold whose training part holds one label (tiny gold sets) can only predict it
+            est = models[name] if len(set(y[tr])) > 1 else DummyClassifier(strategy="most_frequent")
+            m = clone(est).fit(segs.iloc[tr], y[tr])
             fit_s.setdefault(name, []).append(time.perf_counter() - t0)
             if scheme == "grouped":  # predictions are the most probable class (as predict)
                 proba[r, te] = _proba_aligned(m, segs.iloc[te], classes)
@@ -694,6 +738,11 @@ def transfer_language(segments: pd.DataFrame, labels, models: dict[str, object],
     train_mask = (lang == train_language) & ~segs["article_id"].isin(test_articles).to_numpy()
     classes = sorted(set(y))
     rows = []
+    if not test.any() or len(set(y[train_mask])) < 2:  # nothing to test on, or nothing to learn
+        return pd.DataFrame([{"model": name, "scheme": f"train {train_language} → test {test_language}",
+                              "macro_f1": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+                              "n_train": int(train_mask.sum()), "n": int(test.sum()), "n_articles": len(test_articles)}
+                             for name in models])
     for name, est in models.items():
         with _one_thread():
             m = clone(est).fit(segs[train_mask], y[train_mask])
