@@ -475,3 +475,24 @@ def test_a_republication_under_another_title_is_reported(tmp_path, root):
     dup = [i for i in c.report.issues if "same body as a.txt:5" in i.reason]
     assert len(dup) == 1 and dup[0].file == "b.txt" and dup[0].line == 5
     assert c.articles["title"].str.contains("A new headline").any()  # kept, not dropped
+
+
+def test_one_article_in_both_chinese_scripts_is_one_article(tmp_path):
+    """The same export in Simplified and in Traditional script: one article (the Simplified
+    text, whichever file comes first), with a note; before, two articles and two ids."""
+    import opencc
+
+    from xitu.corpus import build_corpus
+
+    to_traditional = opencc.OpenCC("s2t").convert
+
+    body = "商务部宣布对部分稀土物项实施出口管制。业内人士表示影响有限。"
+    simp = make_export("稀土管制", [("中国发布稀土新规", "环球网· 2025-10-09 11:39", body)])
+    (tmp_path / "a_trad.txt").write_text(to_traditional(simp), encoding="utf-8")
+    (tmp_path / "b_simp.txt").write_text(simp, encoding="utf-8")
+    c = build_corpus([parse_export(tmp_path / "a_trad.txt"), parse_export(tmp_path / "b_simp.txt")])
+    assert len(c.articles) == 1 and c.articles.loc[0, "body"] == body
+    assert to_traditional(body) != body and "稀土管制" in c.articles.loc[0, "queries"]
+    assert any("in the other Chinese script; merged" in i.reason for i in c.report.issues)
+    alone = build_corpus([parse_export(tmp_path / "b_simp.txt")])
+    assert c.segments["segment_id"].tolist() == alone.segments["segment_id"].tolist()  # labels carry over

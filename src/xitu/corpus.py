@@ -42,7 +42,7 @@ from typing import Iterable
 import pandas as pd
 
 from xitu.io import write_csv
-from xitu.text import WRAP_SPACE_RE, detect_language, detect_script
+from xitu.text import WRAP_SPACE_RE, detect_language, detect_script, to_simplified
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
 
@@ -800,17 +800,25 @@ def build_corpus(exports: Iterable[ExportFile], skipped_files: Iterable[dict] = 
     groups: dict[str, list[RawArticle]] = {}
     for e in exports:
         for a in e.articles:
-            groups.setdefault(article_id(a.title, a.source, a.published), []).append(a)
+            # the same article exported in Simplified and in Traditional script is one article
+            groups.setdefault(article_id(to_simplified(a.title), to_simplified(a.source), a.published), []).append(a)
 
     art_rows, seg_rows = [], []
     for aid, recs in groups.items():
         first = recs[0]
-        bodies = sorted({r.body for r in recs}, key=lambda b: (-len(b), b))
+        # the longest body; between script variants of one text, the Simplified one
+        bodies = sorted({r.body for r in recs}, key=lambda b: (-len(b), to_simplified(b) != b, b))
         body = bodies[0]
         if len(bodies) > 1:
+            kept = next(r for r in recs if r.body == body)
             for r in recs:
                 if r.body != body:
-                    issues.append(Issue(r.file, r.line, "kept", f"same article as {first.file}:{first.line} with a different body; the longest body is used", r.title[:80]))
+                    if to_simplified(r.body) == to_simplified(body):
+                        why = (f"same article as {kept.file}:{kept.line} in the other Chinese script; merged, and "
+                               "the Simplified text is used")
+                    else:
+                        why = f"same article as {kept.file}:{kept.line} with a different body; the longest body is used"
+                    issues.append(Issue(r.file, r.line, "kept", why, r.title[:80]))
         language = detect_language(body or first.title)
         script = detect_script(body or first.title)
         segs = split_body(body, language)
