@@ -75,6 +75,25 @@ def test_failed_notebook_leaves_each_figure_folder_whole_and_says_which(project)
 
 
 @pytest.mark.slow
+def test_a_notebook_that_skips_leaves_its_reason_and_the_run_goes_on(project, capsys):
+    """ctx.skip (notebook 03 on a corpus without enough gold labels): its folder holds only
+    SKIPPED.md with the reason (no figure of another corpus stays), RUN.json says so, and
+    the notebooks after it still run."""
+    run(project, progress=False)
+    assert (project.figures / "03-stance" / "three.png").exists()
+    _nb(project.notebooks / "03-stance.ipynb", SETUP.format(stem="03-stance"), _draw("half", 1),
+        "ctx.skip('no gold labels for this corpus yet')", _draw("never", 2))
+    _nb(project.notebooks / "04-after.ipynb", SETUP.format(stem="04-after"), _draw("four", 4))
+    run(project, progress=False)
+    assert sorted(p.name for p in (project.figures / "03-stance").iterdir()) == ["SKIPPED.md"]
+    assert "no gold labels for this corpus yet" in (project.figures / "03-stance" / "SKIPPED.md").read_text()
+    assert (project.figures / "04-after" / "four.png").exists()
+    manifest = json.loads((project.figures / "RUN.json").read_text())
+    assert manifest["notebooks"]["03-stance"]["skipped"] == "no gold labels for this corpus yet"
+    assert "skipped the rest of 03-stance.ipynb: no gold labels for this corpus yet" in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_ctrl_c_stops_the_run_with_one_message_and_whole_figure_folders(project):
     """Ctrl-C during notebook 02 (here: the notebook sends SIGINT to the xitu process):
     exit 130, no traceback on the terminal (the kernel's own noise goes to its log), the

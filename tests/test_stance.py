@@ -449,3 +449,15 @@ def test_train_takes_any_label_type_and_refuses_unclear_input(cache):
         stance.train(texts, ["FAVOR"] * 3 + ["AGAINST"] * 3 + ["NONE"] * 3, kind="zero-shot", cache_dir=cache)
     with pytest.raises(TypeError, match="got one string"):
         m.predict_proba("我们支持这个计划。")
+
+
+def test_evaluation_plan_says_why_instead_of_failing():
+    """Notebook 03 on a researcher's own small corpus: a sentence, not a scikit-learn error."""
+    segs = pd.DataFrame({"article_id": list("aabbccdd"), "language": ["en"] * 8})
+    assert "no gold labels" in stance.evaluation_plan(segs.iloc[:0], []).skip
+    assert "two examples each" in stance.evaluation_plan(segs, list("xxxxxxxy")).skip
+    assert "from 2 article(s)" in stance.evaluation_plan(segs.iloc[:4], list("xyxy")).skip
+    ok = stance.evaluation_plan(segs, list("xyxyxyxy"))
+    assert ok.skip == "" and ok.n_splits == 4 and "no gold segments in 'zh'" in ok.transfer
+    both = stance.evaluation_plan(segs.assign(language=["en"] * 6 + ["zh"] * 2), list("xyxyxyxy"))
+    assert both.transfer == "" and both.n_splits == 4

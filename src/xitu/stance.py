@@ -273,9 +273,9 @@ def _check_labels(labels, n: int | None = None) -> np.ndarray:
         labels = pd.Series([str(v) for v in values], dtype=object)
     counts = labels.value_counts()
     if len(counts) < 2:
-        raise ValueError(f"need at least two different labels to train, got {dict(counts)}")
+        raise ValueError(f"need at least two different labels to train, got { {k: int(v) for k, v in counts.items()} }")
     if counts.min() < 2:
-        raise ValueError(f"every label needs at least two examples to train; too few: {dict(counts[counts < 2])}")
+        raise ValueError(f"every label needs at least two examples to train; too few: { {k: int(v) for k, v in counts[counts < 2].items()} }")
     return labels.to_numpy()
 
 
@@ -557,7 +557,7 @@ def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_artic
         return EvaluationPlan(0, f"no gold labels for the segments of this corpus yet: {hint}")
     counts = y.value_counts()
     if len(counts) < 2 or counts.min() < 2:
-        return EvaluationPlan(0, f"the gold set has {dict(counts)}; training needs at least two labels with two "
+        return EvaluationPlan(0, f"the gold set has { {k: int(v) for k, v in counts.items()} }; training needs at least two labels with two "
                                  f"examples each: {hint}")
     n_articles = int(segments["article_id"].nunique())
     if n_articles < min_articles:
