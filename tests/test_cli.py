@@ -129,3 +129,23 @@ def test_a_symlink_to_a_system_file_is_skipped_unread(paths, tmp_path):
     r = _xitu("ingest", "--raw", str(raw), "--out", str(tmp_path / "out"), cwd=tmp_path, env_root=paths.root)
     assert r.returncode == 0, r.stderr
     assert "passwd.txt: skipped: a link that leaves the project" in r.stdout and "root:" not in r.stdout + r.stderr
+
+
+def test_label_commands_count_gold_against_this_corpus(paths, tmp_path):
+    """A project holding the seed label logs but one Chinese export: status says how many
+    gold labels are segments of this corpus and lists 10 orphans, the rest in a CSV; the
+    export says which rows have no text here."""
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(paths.raw / "004_c73b6274a546cfca.txt", tmp_path / "data" / "raw")
+    shutil.copytree(paths.labels, tmp_path / "data" / "labels", ignore=shutil.ignore_patterns("*.lock"))
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='toy'\n")
+    r = _xitu("labels", "status", cwd=tmp_path, env_root=tmp_path)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("gold set:"))
+    n_here = int(line.split("; ")[-1].split(" of them")[0])
+    assert "segments of this corpus" in line and 0 < n_here < 380
+    assert sum(x.startswith("orphan label") for x in r.stdout.splitlines()) == 10
+    orphans = pd.read_csv(tmp_path / "build" / "labels" / "orphans.csv", encoding="utf-8-sig")
+    assert f"{len(orphans)} orphan labels in all" in r.stdout and len(orphans) > 10
+    r = _xitu("labels", "export", cwd=tmp_path, env_root=tmp_path)
+    assert r.returncode == 0 and f"({380 - n_here} of them for segments not in this corpus" in r.stdout

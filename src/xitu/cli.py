@@ -124,10 +124,22 @@ def _cmd_labels_status(args) -> int:
     logs = read_logs(paths.labels)
     current = replay(logs.entries)
     print(current.groupby(["annotator", "label"]).size().unstack(fill_value=0).to_string() if len(current) else "no labels yet")
-    print(decide_gold(current).summary())
-    orph = orphans(current, load_tables(paths)[1])
-    for r in orph.itertuples(index=False):
+    segments = load_tables(paths)[1]
+    gold = decide_gold(current)
+    in_corpus = int(gold.gold["segment_id"].isin(set(segments["segment_id"])).sum())
+    print(gold.summary() + ("" if in_corpus == len(gold.gold) else
+                            f"; {in_corpus} of them are segments of this corpus ({len(segments)} segments)"))
+    orph = orphans(current, segments)
+    for r in orph.head(10).itertuples(index=False):
         print(f"orphan label ({r.status}): {r.annotator} {r.segment_id} {r.label}")
+    if len(orph) > 10:
+        from xitu.io import write_csv
+
+        out = paths.build / "labels" / "orphans.csv"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(orph, out)
+        counts = ", ".join(f"{k} {v}" for k, v in orph["status"].value_counts().items())
+        print(f"… {len(orph)} orphan labels in all ({counts}): the full list is in {out}")
     for p in logs.problems:
         print(f"{p.file}:{p.line}: {p.reason}")
     return 0
@@ -147,7 +159,9 @@ def _cmd_labels_export(args) -> int:
     out = args.out or paths.build / "labels" / f"gold.{args.format}"
     write_export(table, out, args.format)
     print(decide_gold(current).summary())
-    print(f"wrote {len(table)} gold labels to {out}")
+    elsewhere = int(table["text"].eq("").sum())
+    note = f" ({elsewhere} of them for segments not in this corpus: their text and article are empty)" if elsewhere else ""
+    print(f"wrote {len(table)} gold labels to {out}{note}")
     return 0
 
 
