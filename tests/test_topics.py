@@ -374,7 +374,7 @@ def test_local_model_backend_refuses_a_missing_folder(tmp_path, no_network):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         T.load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2")
     with pytest.raises(FileNotFoundError):
-        T.fit_bertopic(["a b", "c d", "e f"], T.TopicSettings(embedding="sentence-transformers", model_dir=str(missing)))
+        T.fit_bertopic([f"doc {i} words" for i in range(12)], T.TopicSettings(embedding="sentence-transformers", model_dir=str(missing)))
 
 
 def test_local_model_loads_offline_and_embeds(no_network):
@@ -453,3 +453,13 @@ def test_views_for_researchers(fit, segments):
 def test_numbers_written_have_at_most_four_significant_digits():
     x = T.round_sig(np.array([0.123456, 12345.678, np.nan, 0.0, -0.000123456]), 4)
     assert x[0] == 0.1235 and x[1] == 12350.0 and np.isnan(x[2]) and x[3] == 0.0 and x[4] == -0.0001235
+
+
+def test_too_few_different_documents_is_a_message(tokenizer):
+    """3–8 documents, or many copies of a few, used to fail inside HDBSCAN or scipy (or make
+    every document an outlier) with no word about why."""
+    docs = ["China restricts rare earth exports", "Beijing tightens export licences", "New export controls",
+            "The EU signs a raw materials deal"]
+    for bad in (docs[:3], docs * 5, [docs[0]] * 20):
+        with pytest.raises(ValueError, match="at least 9 different documents"):
+            T.fit_bertopic(bad, tokenizer=tokenizer)

@@ -722,6 +722,11 @@ def center_languages(embeddings: np.ndarray, languages: Sequence[str], min_docs:
     return X / np.where(norms > 0, norms, 1.0)
 
 
+#: Fewer different documents than this cannot hold two clusters of HDBSCAN's smallest size
+#: (3) plus neighbours for UMAP: the fit would fail inside HDBSCAN or make every document an outlier.
+MIN_DISTINCT_DOCS = 9
+
+
 def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tokenizer: Tokenizer | None = None,
                  embeddings: np.ndarray | None = None, progress: bool = False,
                  languages: Sequence[str] | None = None) -> TopicFit:
@@ -743,8 +748,10 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
     settings = settings or TopicSettings()
     tokenizer = tokenizer or Tokenizer()
     docs = [str(d) for d in docs]
-    if len(docs) < 3:
-        raise ValueError(f"BERTopic needs at least 3 documents, got {len(docs)}")
+    n_distinct = len(set(docs))
+    if n_distinct < MIN_DISTINCT_DOCS:
+        raise ValueError(f"topic modelling needs at least {MIN_DISTINCT_DOCS} different documents, got {n_distinct} "
+                         f"(of {len(docs)}): with fewer, UMAP and HDBSCAN find no cluster; read them instead")
     s = settings.resolved(len(docs))
     t0 = time.perf_counter()
     embedder = None
