@@ -48,3 +48,27 @@ def test_a_partial_run_on_new_data_says_which_figures_are_stale(tmp_path, root):
     run["notebooks"]["01-corpus"]["corpus"] = "0123456789abcdef"  # as if 01 were redrawn from other data
     (tmp_path / "figures" / "RUN.json").write_text(json.dumps(run))
     assert "the figures of 01-corpus were drawn from another corpus" in results_section(p)
+
+
+def test_stance_lines_for_a_corpus_without_chinese_gold_or_without_labels(tmp_path):
+    """An English-only gold set leaves the English → Chinese check empty: the README says
+    "not measured" instead of the run failing at the end; a skipped notebook 03 gives its
+    reason."""
+    import pandas as pd
+
+    from xitu import results
+
+    folder = tmp_path / "03-stance"
+    folder.mkdir()
+    pd.DataFrame({"model": ["m", "reference: chars"], "scheme": ["grouped", "grouped"], "macro_f1": [0.6, 0.5],
+                  "ci_low": [0.5, 0.4], "ci_high": [0.7, 0.6], "n": [95, 95], "n_articles": [10, 10],
+                  "folds": [5, 5], "repeats": [3, 3]}).to_csv(folder / "scores.csv", index=False)
+    pd.DataFrame({"model": ["m"] * 3, "scheme": ["train English → test Chinese", "grouped, with headings",
+                                                  "grouped, headings removed"],
+                  "macro_f1": [float("nan"), 0.6, 0.6]}).to_csv(folder / "transfer_checks.csv", index=False)
+    lines = "\n".join(results.stance_lines(tmp_path))
+    assert "| trained on English, tested on Chinese | ≥ 0.55 | not measured (no gold segments on one side) | — |" in lines
+    assert "| drop when headings are removed | ≤ 0.05 | 0.00 | yes |" in lines
+    (folder / "SKIPPED.md").write_text("# Skipped\n\nno gold labels for the segments of this corpus yet\n")
+    assert results.stance_lines(tmp_path) == [
+        "- **Stance**: not evaluated on this corpus: no gold labels for the segments of this corpus yet"]
