@@ -368,3 +368,17 @@ def test_gold_export_has_text_article_votes_and_how_decided(tmp_path):
     jl = L.write_export(t, tmp_path / "out" / "gold.jsonl", "jsonl")
     rows = [json.loads(x) for x in jl.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["text"] == "=HYPERLINK(\"http://x\")" and rows[1]["decided_by"] == "adjudicated"
+
+
+def test_a_name_differing_only_in_capitals_is_refused(tmp_path):
+    """'Bob' next to 'bob': one file on macOS and Windows, two logs here."""
+    segs = pd.DataFrame({"segment_id": ["s1"], "text_hash": ["h1"]})
+    L.record(tmp_path, "bob", "s1", "none")
+    for call in (lambda: L.check_writable(tmp_path, "Bob"), lambda: L.lock_log(tmp_path, "BOB")):
+        with pytest.raises(L.LabelError, match="the log of 'bob' exists"):
+            call()
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label\ns1,none\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match="differ only in capitals"):
+        L.import_table(f, tmp_path, "Bob", segs)
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["bob.jsonl"]

@@ -82,6 +82,7 @@ def check_writable(folder: str | Path, annotator: str) -> Path:
     (nothing is written). Raises :class:`LabelError` naming the file otherwise. Returns
     the log's path."""
     log = log_path(folder, annotator)
+    check_no_case_twin(folder, annotator)
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         if log.exists() or log.is_symlink():
@@ -170,8 +171,21 @@ class LogLock:
 
 def lock_log(folder: str | Path, annotator: str, what: str = "a labelling session") -> LogLock:
     """Take the exclusive lock on ``annotator``'s log (:class:`LogLock`), or raise
-    :class:`LogLocked` naming the annotator when another session holds it."""
+    :class:`LogLocked` naming the annotator when another session holds it. A name that
+    differs from an existing log's only in capitals is refused (:func:`check_no_case_twin`)."""
+    check_no_case_twin(folder, annotator)
     return LogLock(folder, annotator, what)
+
+
+def check_no_case_twin(folder: str | Path, annotator: str) -> None:
+    """Refuse ``annotator`` when a log exists whose name differs only in capitals ("Bob"
+    next to "bob"): on macOS and Windows the two names are one file, and each would see the
+    other's lines as claiming the wrong annotator."""
+    twins = sorted(p.stem for p in Path(folder).glob("*.jsonl")
+                   if p.stem != annotator and p.stem.casefold() == str(annotator).casefold())
+    if twins:
+        raise LabelError(f"annotator {annotator!r} refused: the log of {twins[0]!r} exists, and names that differ "
+                         f"only in capitals are one file on macOS and Windows; use {twins[0]!r} or another name")
 
 
 def now_iso() -> str:
