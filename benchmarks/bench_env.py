@@ -34,6 +34,14 @@ def dist_size(name: str) -> int:
     return total
 
 
+def torch_version() -> str:
+    """PyTorch's version in this environment, or "not installed" (the default environment)."""
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def run() -> list[dict]:
     sizes = {n: dist_size(n) for n in runtime_packages()}
     total = sum(sizes.values())
@@ -43,10 +51,7 @@ def run() -> list[dict]:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import bertopic"], check=True)
         t.append(time.perf_counter() - t0)
-    try:
-        torch = metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        torch = "not installed"
+    torch = torch_version()
     return [{
         "benchmark": "runtime environment",
         "packages": len(sizes),

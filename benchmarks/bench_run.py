@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,10 +56,9 @@ def run() -> list[dict]:
         project = _empty_project(Path(tmp))
         _xitu("run", cwd=project)
         reference = _xitu("run", cwd=project)
-    try:
-        torch = metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        torch = "not installed"
+    from benchmarks.bench_env import torch_version
+
+    torch = torch_version()
     return [{
         "benchmark": "xitu run (4 notebooks), second of two runs",
         "seconds": round(warm, 1),
