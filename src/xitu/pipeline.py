@@ -30,7 +30,6 @@ counts) is written to ``build/machine.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -114,16 +113,15 @@ def strip_outputs(nb_path: str | Path) -> bool:
 
 
 def corpus_fingerprint(processed: str | Path) -> str:
-    """SHA-256 (16 hex digits) of the processed corpus tables: what every notebook reads."""
-    processed = Path(processed)
-    h = hashlib.sha256()
-    for name in ("articles.csv", "segments.csv"):
-        p = processed / name
-        if not p.is_file():
-            raise StaleInput(f"{p} is missing: run `xitu ingest` (or `make`) first")
-        h.update(name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
+    """SHA-256 (16 hex digits) of the processed corpus tables: what every notebook reads
+    (:func:`xitu.processed.tables_fingerprint`); :class:`StaleInput` when one is missing."""
+    from xitu.processed import tables_fingerprint
+
+    fingerprint = tables_fingerprint(processed)
+    if fingerprint is None:
+        missing = next(Path(processed) / n for n in ("articles.csv", "segments.csv") if not (Path(processed) / n).is_file())
+        raise StaleInput(f"{missing} is missing: run `xitu ingest` (or `make`) first")
+    return fingerprint
 
 
 def _meta_path(table: Path) -> Path:

@@ -19,6 +19,20 @@ from xitu.paths import Paths
 STAMP = "raw.fingerprint"
 
 
+def tables_fingerprint(processed: str | Path) -> str | None:
+    """SHA-256 (16 hex digits) of the processed corpus tables (what every notebook reads), or
+    ``None`` when one is missing."""
+    processed = Path(processed)
+    h = hashlib.sha256()
+    for name in ("articles.csv", "segments.csv"):
+        p = processed / name
+        if not p.is_file():
+            return None
+        h.update(name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def raw_fingerprint(paths: Paths) -> str:
     """SHA-256 (16 hex digits) of every regular file in ``data/raw`` (names and bytes) and of
     the parser's source, so new exports or a new parser make the tables stale."""

@@ -183,12 +183,14 @@ def staleness_lines(paths: Paths, figures: Path) -> list[str]:
     ``data/processed`` (e.g. after ``xitu run --only 01`` on new data), from ``RUN.json``."""
     import json
 
-    from xitu.pipeline import StaleInput, corpus_fingerprint
+    from xitu.processed import tables_fingerprint
 
     try:
         entries = json.loads((figures / "RUN.json").read_text(encoding="utf-8")).get("notebooks", {})
-        current = corpus_fingerprint(paths.processed)
-    except (OSError, ValueError, StaleInput, AttributeError):
+    except (OSError, ValueError, AttributeError):
+        return []
+    current = tables_fingerprint(paths.processed)
+    if current is None:
         return []
     if not isinstance(entries, dict):
         return []
