@@ -281,3 +281,15 @@ def test_exports_with_only_headers_stop_ingest_with_a_message(tmp_path):
     (raw / "a.txt").write_text(HEAD.split("A title")[0], encoding="utf-8")
     with pytest.raises(ValueError, match=r"a\.txt\) hold no article records, only headers"):
         ingest(raw)
+
+
+def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path):
+    from xitu.corpus import ExportFormatError
+
+    p = tmp_path / "u16.txt"
+    p.write_bytes((HEAD + "Body text.\n").encode("utf-16-le"))
+    with pytest.raises(ExportFormatError, match="UTF-16 without a byte-order mark"):
+        parse_export(p)
+    p.write_bytes(b"Workflow\n\x00\x01binary")
+    with pytest.raises(ExportFormatError, match="a NUL byte: binary file"):
+        parse_export(p)

@@ -215,6 +215,11 @@ def decode_export(data: bytes, file: str | Path = "<bytes>") -> tuple[str, str]:
         return text, "utf-16"
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
+        half = max(1, len(data) // 2)
+        if max(data[0::2].count(0), data[1::2].count(0)) >= 0.4 * half:  # every other byte: UTF-16 text
+            raise ExportFormatError(file, line, "text (UTF-8 or GB18030)",
+                                    "NUL bytes in every other position: UTF-16 without a byte-order mark? "
+                                    "Save the file as UTF-8")
         raise ExportFormatError(file, line, "text (UTF-8 or GB18030)", "a NUL byte: binary file?")
     try:
         text = data.decode("utf-8-sig")
