@@ -81,7 +81,8 @@ class USEEncoder:
     other sentences of a micro-batch (about 1e-7); in float64 those differences are about
     1e-16 and vanish in the rounding to float32, so the same text gets the same bits on any
     machine (a text embedded alone or in any batch: ``tests/test_vectorise.py``). It costs
-    about a third more time. ``precision="float32"`` is the package as shipped.
+    about 1.7 times the time of the float32 pass (``make bench``); :func:`embed` makes up for
+    it with worker processes on large jobs. ``precision="float32"`` is the package as shipped.
     ``threads`` caps the BLAS threads of the forward pass. The weights load lazily.
     """
 
@@ -135,7 +136,8 @@ class USEEncoder:
     def _encode_with_pieces(self, texts: list[str], long: list[int]) -> np.ndarray:
         from xitu.corpus import cap_length
 
-        short = [i for i in range(len(texts)) if i not in set(long)]
+        is_long = set(long)
+        short = [i for i in range(len(texts)) if i not in is_long]
         out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if short:
             out[short] = self.encode([texts[i] for i in short])
