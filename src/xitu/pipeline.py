@@ -224,6 +224,7 @@ def notebook_context(name: str, root: str | None = None, figures_dir: str | None
     show_notebook_fonts(paths.notebooks / f"{name}.ipynb")  # Chinese prose renders without a CJK font
     figs = Path(figures_dir) if figures_dir else paths.figures / name
     figs.mkdir(parents=True, exist_ok=True)
+    (figs / SKIP_NOTE).unlink(missing_ok=True)  # a note of an earlier skip would outlive this run
     return NotebookContext(paths, figs, seed)
 
 
