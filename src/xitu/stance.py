@@ -252,6 +252,11 @@ class _Folds:
         return self._k(y) if y is not None else self.n
 
 
+def _plain(counts: pd.Series) -> dict:
+    """Label counts as a dict of plain ints, for messages."""
+    return {k: int(v) for k, v in counts.items()}
+
+
 def _check_labels(labels, n: int | None = None) -> np.ndarray:
     """Labels as an array scikit-learn accepts, or a clear error. Any label set works:
     strings, integers or booleans (kept as they are); a mixture becomes strings. Missing
@@ -273,9 +278,9 @@ def _check_labels(labels, n: int | None = None) -> np.ndarray:
         labels = pd.Series([str(v) for v in values], dtype=object)
     counts = labels.value_counts()
     if len(counts) < 2:
-        raise ValueError(f"need at least two different labels to train, got { {k: int(v) for k, v in counts.items()} }")
+        raise ValueError(f"need at least two different labels to train, got {_plain(counts)}")
     if counts.min() < 2:
-        raise ValueError(f"every label needs at least two examples to train; too few: { {k: int(v) for k, v in counts[counts < 2].items()} }")
+        raise ValueError(f"every label needs at least two examples to train; too few: {_plain(counts[counts < 2])}")
     return labels.to_numpy()
 
 
@@ -551,26 +556,26 @@ def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_artic
     a sentence instead of a scikit-learn error: at least two labels with two examples each,
     and at least ``min_articles`` labelled articles (grouped folds hold out whole articles;
     the folds are capped at the number of articles)."""
-    y = pd.Series(list(labels), dtype=object)
     hint = "label segments with `xitu label` or notebook 04, then rerun"
-    if len(y) == 0:
+    labels = list(labels)
+    if not labels:
         return EvaluationPlan(0, f"no gold labels for the segments of this corpus yet: {hint}")
-    counts = y.value_counts()
-    if len(counts) < 2 or counts.min() < 2:
-        return EvaluationPlan(0, f"the gold set has { {k: int(v) for k, v in counts.items()} }; training needs at least two labels with two "
-                                 f"examples each: {hint}")
+    try:
+        y = _check_labels(labels, len(segments))  # the rule training applies
+    except ValueError as e:
+        return EvaluationPlan(0, f"the gold set cannot train a model ({e}): {hint}")
     n_articles = int(segments["article_id"].nunique())
     if n_articles < min_articles:
         return EvaluationPlan(0, f"the gold labels come from {n_articles} article(s); cross-validation that holds out "
                                  f"whole articles needs at least {min_articles}: {hint}")
-    lang = segments["language"].to_numpy() if "language" in segments else np.array([""] * len(y))
-    test = lang == test_language
-    test_articles = set(segments.loc[test, "article_id"])
-    train = (lang == train_language) & ~segments["article_id"].isin(test_articles).to_numpy()
+    segs = segments.reset_index(drop=True)
+    if "language" not in segs:
+        segs = segs.assign(language="")
+    test, train, _ = _transfer_sides(segs, train_language, test_language)
     transfer = ""
     if not test.any():
         transfer = f"no gold segments in '{test_language}'"
-    elif pd.Series(y.to_numpy()[train]).nunique() < 2:
+    elif len(set(y[train])) < 2:
         transfer = f"fewer than two labels among the '{train_language}' gold segments of other articles"
     return EvaluationPlan(int(min(n_splits, n_articles)), "", transfer)
 
@@ -725,6 +730,16 @@ def _summarise(oof, oof_proba, fit_s, y, groups, classes, n_splits, n_repeats, n
                       {k: float(np.mean(v)) for k, v in fit_s.items()})
 
 
+def _transfer_sides(segs: pd.DataFrame, train_language: str, test_language: str):
+    """Masks of the test segments (``test_language``) and of the training segments
+    (``train_language``, from articles without any test segment), and the test articles."""
+    lang = segs["language"].to_numpy()
+    test = lang == test_language
+    test_articles = set(segs.loc[test, "article_id"])
+    train = (lang == train_language) & ~segs["article_id"].isin(test_articles).to_numpy()
+    return test, train, test_articles
+
+
 def transfer_language(segments: pd.DataFrame, labels, models: dict[str, object], train_language: str = "en",
                       test_language: str = "zh", n_boot: int = 1000, seed: int = SEED) -> pd.DataFrame:
     """Train each model on the ``train_language`` segments and score it on the
@@ -732,10 +747,7 @@ def transfer_language(segments: pd.DataFrame, labels, models: dict[str, object],
     training, so no article is on both sides. Interval: bootstrap over test articles."""
     segs = segments.reset_index(drop=True)
     y = np.asarray(list(labels), dtype=object)
-    lang = segs["language"].to_numpy()
-    test = lang == test_language
-    test_articles = set(segs.loc[test, "article_id"])
-    train_mask = (lang == train_language) & ~segs["article_id"].isin(test_articles).to_numpy()
+    test, train_mask, test_articles = _transfer_sides(segs, train_language, test_language)
     classes = sorted(set(y))
     rows = []
     if not test.any() or len(set(y[train_mask])) < 2:  # nothing to test on, or nothing to learn
