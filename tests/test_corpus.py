@@ -260,6 +260,14 @@ def test_a_malformed_date_line_or_joined_exports_are_flagged_not_silent(tmp_path
     e = parse_export(tmp_path / "b.txt")
     assert [(a.title, a.query) for a in e.articles] == [("T1", "q1"), ("T2", "q2")]
     assert [i.reason.split(";")[0] for i in e.issues] == ["a second export header inside the file (two exports joined?)"]
+    # the same without a newline at the end of the first export: "Workflow" glued to its last body
+    (tmp_path / "c.txt").write_text(joined.replace("A.\nWorkflow", "A.Workflow"), encoding="utf-8")
+    e = parse_export(tmp_path / "c.txt")
+    assert [(a.title, a.query, a.body) for a in e.articles] == [("T1", "q1", "A."), ("T2", "q2", "B.")]
+    assert any(i.reason.startswith("an export header glued to the end of this line") for i in e.issues)
+    for f in ("b.txt", "c.txt"):  # every non-blank line is a header line, an article line or reported
+        e = parse_export(tmp_path / f)
+        assert e.lines_accounted == e.n_lines - e.blank_lines
 
 
 def _mixed(tmp_path, lines_and_encodings):

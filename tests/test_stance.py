@@ -322,6 +322,26 @@ def test_labels_for_target_follows_a_log_linear_curve():
     curve = pd.DataFrame({"n_labels": [50, 100, 200, 400], "macro_f1": [0.3, 0.4, 0.5, 0.6]})
     assert labels_for_target(curve, 0.7) == pytest.approx(800)
     assert labels_for_target(curve.assign(macro_f1=[0.6, 0.6, 0.55, 0.5]), 0.7) is None
+    # a tiny gold set: every point of the curve trained on the same 20 labels (numerically a
+    # near-zero slope, which once gave "791959115442 gold segments"): no extrapolation
+    same = pd.DataFrame({"n_labels": [20.5] * 4, "macro_f1": [0.137, 0.137, 0.137, 0.137 + 1e-12]})
+    assert labels_for_target(same, 0.68) is None
+
+
+def test_reading_says_not_measured_when_a_transfer_side_is_empty():
+    from xitu.settings import TARGETS
+    from xitu.stance_report import reading, targets_table
+
+    sel = pd.DataFrame({"model": ["m", "ref"], "grouped": [0.5, 0.4], "ci_low": [0.4, 0.3], "ci_high": [0.6, 0.5],
+                        "no_headings": [0.5, 0.4], "heading_drop": [0.0, 0.0], "en_to_zh": [np.nan, np.nan],
+                        "article_level": [0.5, 0.4]})
+    per_class = pd.DataFrame({"label": ["a", "b"], "f1": [0.6, 0.4], "precision": [0.6, 0.5], "recall": [0.6, 0.3], "support": [6, 4]})
+    curve = pd.DataFrame({"n_articles": [2.0] * 3, "n_labels": [20.5] * 3, "macro_f1": [0.137] * 3})
+    text = reading(sel, "m", "m", "ref", per_class, curve, TARGETS, 31, 3, 3)
+    assert "English → Chinese check was not measured" in text and "nan" not in text and "Extrapolating" not in text
+    t = targets_table(sel, "m", "ref", TARGETS).set_index("target")
+    assert t.loc["train English → test Chinese", "measured"] == "not measured"
+    assert t.loc["train English → test Chinese", "met"] is None
 
 
 def test_stance_by_topic_refuses_assignments_that_miss_segments():

@@ -161,13 +161,17 @@ class ExportFile:
     articles: list[RawArticle] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     blank_lines: int = 0
+    header_lines: list[int] = field(default_factory=list)  # lines of export headers inside the file
 
     @property
     def lines_accounted(self) -> int:
-        """Non-blank lines that are header, article lines, or reported as skipped."""
+        """Non-blank lines that are header (the file's own and any joined export's), article
+        lines, or reported as skipped."""
+        article_lines = {n for a in self.articles for n in a.lines}
         used = 4 + sum(len(a.lines) for a in self.articles)
+        joined = len(set(self.header_lines) - article_lines)  # a glued "Workflow" shares its line with a body
         skipped = sum(1 for i in self.issues if i.action == "skipped")
-        return used + skipped
+        return used + joined + skipped
 
 
 # --------------------------------------------------------------------------- reading files
@@ -217,9 +221,8 @@ def decode_export(data: bytes, file: str | Path = "<bytes>") -> tuple[str, str]:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         half = max(1, len(data) // 2)
         if max(data[0::2].count(0), data[1::2].count(0)) >= 0.4 * half:  # every other byte: UTF-16 text
-            raise ExportFormatError(file, line, "text (UTF-8 or GB18030)",
-                                    "NUL bytes in every other position: UTF-16 without a byte-order mark? "
-                                    "Save the file as UTF-8")
+            raise ExportFormatError(file, line, "UTF-8 text (UTF-16 needs a byte-order mark; save the file as UTF-8)",
+                                    "NUL bytes in every other position: UTF-16 without a BOM")
         raise ExportFormatError(file, line, "text (UTF-8 or GB18030)", "a NUL byte: binary file?")
     try:
         text = data.decode("utf-8-sig")
@@ -306,6 +309,24 @@ def _is_header_at(content: list[tuple[int, str]], k: int) -> bool:
                for want, g in zip(HEADER, got))
 
 
+def _unglue_headers(content: list[tuple[int, str]], name: str, issues: list) -> list[tuple[int, str]]:
+    """Exports joined with ``cat`` where the first did not end with a newline: the second
+    header's "Workflow" sticks to the last body line ("… two nations [10].Workflow"). Such a
+    line, followed by a query line, "icon" and "Search documents", is cut in two, noted."""
+    out = []
+    for k, (n, line) in enumerate(content):
+        head = line.rstrip()
+        if (head.endswith(HEADER[0]) and _clean(head) != HEADER[0] and k + 3 < len(content)
+                and _clean(content[k + 2][1]).casefold() == HEADER[2].casefold()
+                and _clean(content[k + 3][1]).casefold() == HEADER[3].casefold()):
+            issues.append(Issue(name, n, "kept", "an export header glued to the end of this line (two exports joined "
+                                "without a newline between them); cut there", _clean(head)[-80:]))
+            out += [(n, head[: -len(HEADER[0])]), (n, HEADER[0])]
+        else:
+            out.append((n, line))
+    return out
+
+
 def parse_export(path: str | Path, data: bytes | None = None, name: str | None = None) -> ExportFile:
     """Parse one export into raw articles.
 
@@ -340,6 +361,7 @@ def parse_export(path: str | Path, data: bytes | None = None, name: str | None =
     body_lines = [(i + 1, s) for i, s in enumerate(lines) if i >= 4]
     content = [(n, s) for n, s in body_lines if s.strip()]
     export.blank_lines = len(body_lines) - len(content)
+    content = _unglue_headers(content, name, export.issues)
 
     def is_meta(k: int) -> bool:
         return k < len(content) and _parse_meta(content[k][1]) is not None
@@ -350,9 +372,10 @@ def parse_export(path: str | Path, data: bytes | None = None, name: str | None =
         n, line = content[k]
         if _is_header_at(content, k):  # a second export appended to this one: its own query
             query = _clean(content[k + 1][1])
-            export.issues.append(Issue(name, n, "skipped", "a second export header inside the file (two exports "
+            export.issues.append(Issue(name, n, "kept", "a second export header inside the file (two exports "
                                        f"joined?); the articles after it are credited to its query {query!r}",
                                        _clean(line)[:80]))
+            export.header_lines += [content[k + i][0] for i in range(4)]
             k += 4
             continue
         if is_meta(k):
