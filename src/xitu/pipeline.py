@@ -393,6 +393,12 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
                     kernel_manager_class=_kernel_manager_logging_to(log),
                 )
         except KeyboardInterrupt:
+            # the cell's asyncio task can outlive the kernel it waited on; when it is collected,
+            # asyncio logs "Task exception was never retrieved … DeadKernelError" with a
+            # traceback, after the one-line message below: nothing a researcher can act on
+            import logging
+
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
             shutil.rmtree(staging_root, ignore_errors=True)
             _write_manifest(figures_root, paths, ran)
             finished = ", ".join(p.stem for p in done) or "none"
