@@ -122,6 +122,11 @@ def test_reimport_appends_nothing_and_every_bad_row_is_named(tmp_path):
     with pytest.raises(L.LabelError, match=r"in.csv:2: unknown label 'bogus'.* \(and 2 more bad row\(s\), on line\(s\) 4, 5\)") as err:
         L.import_table(f, tmp_path / "logs", "a1", segs)
     assert "\n" not in str(err.value) and log.stat().st_size == size
+    # a row with too many cells is one more bad row, named with the others, in line order
+    f.write_text("segment_id,label\ns1,bogus\ns2,none,extra\nzz,none\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"in.csv:2: unknown label 'bogus'.* \(and 2 more bad row\(s\), on line\(s\) 3, 4\)"):
+        L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert log.stat().st_size == size
 
 
 def test_committed_gold_set_is_complete_and_valid(paths, seed_corpus):

@@ -524,12 +524,14 @@ def _decode(path: Path, raw: bytes) -> str:
         raise LabelError(f"{path}:{line}: {why}: save it as 'CSV UTF-8' (or 'Unicode Text') and try again") from None
 
 
-def read_table(path: str | Path, required: Iterable[str] = ()) -> Table:
+def read_table(path: str | Path, required: Iterable[str] = (), row_problems: list | None = None) -> Table:
     """Read a label table (CSV, or TSV: ``.tsv``/``.tab``, or a tab-separated first line) as
     text cells. UTF-8 (with or without BOM) and UTF-16 with a BOM (Excel's "Unicode Text")
     are read; anything else (GBK from a Chinese Excel) is refused with the file and line.
     Every problem raises :class:`LabelError` with ``file:line``, the line being the physical
-    line where the record starts (a quoted cell may span lines)."""
+    line where the record starts (a quoted cell may span lines). With ``row_problems`` (a
+    list), a row with more cells than the header is added to it as ``(line, reason)`` and
+    left out, so that the caller can name it with the other bad rows."""
     import csv
     import io
 
@@ -564,7 +566,11 @@ def read_table(path: str | Path, required: Iterable[str] = ()) -> Table:
             columns = [c.strip() for c in cells]
             continue
         if len(cells) > len(columns):
-            raise LabelError(f"{path}:{line}: {len(cells)} cells but {len(columns)} columns in the header")
+            why = f"{len(cells)} cells but {len(columns)} columns in the header"
+            if row_problems is None:
+                raise LabelError(f"{path}:{line}: {why}")
+            row_problems.append((line, why))  # the caller names it with the other bad rows
+            continue
         rows.append((line, dict(zip(columns, cells + [""] * (len(columns) - len(cells))))))
     columns = columns or []
     missing = [c for c in required if c not in columns]
@@ -601,10 +607,11 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
     if annotator == ADJUDICATED:
         raise LabelError(f"'{ADJUDICATED}' is the adjudication log: labels cannot be imported into it; "
                          "adjudications are entered, each with its reason, through 'xitu agree --apply FILE'")
-    table = read_table(path, required=("segment_id", "label"))
+    problems: list[tuple[int, str]] = []
+    table = read_table(path, required=("segment_id", "label"), row_problems=problems)
     hashes = segments.set_index("segment_id")["text_hash"]
     labels = tuple(labels)
-    entries, problems, first_line = [], [], {}
+    entries, first_line = [], {}
     for line, r in table.rows:
         sid, lab = r["segment_id"].strip(), r["label"].strip()
         try:
@@ -622,6 +629,7 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
         except LabelError as e:
             problems.append((line, str(e)))
     if problems:
+        problems.sort(key=lambda p: p[0])
         line, why = problems[0]
         more = ""
         if len(problems) > 1:
