@@ -115,11 +115,11 @@ def strip_outputs(nb_path: str | Path) -> bool:
 def corpus_fingerprint(processed: str | Path) -> str:
     """SHA-256 (16 hex digits) of the processed corpus tables: what every notebook reads
     (:func:`xitu.processed.tables_fingerprint`); :class:`StaleInput` when one is missing."""
-    from xitu.processed import tables_fingerprint
+    from xitu.processed import CORPUS_TABLES, tables_fingerprint
 
     fingerprint = tables_fingerprint(processed)
     if fingerprint is None:
-        missing = next(Path(processed) / n for n in ("articles.csv", "segments.csv") if not (Path(processed) / n).is_file())
+        missing = next(Path(processed) / n for n in CORPUS_TABLES if not (Path(processed) / n).is_file())
         raise StaleInput(f"{missing} is missing: run `xitu ingest` (or `make`) first")
     return fingerprint
 
@@ -376,6 +376,15 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
     done: list[Path] = []
     ran: dict[str, dict] = {}
     staging_root = figures_root / ".staging"
+
+    def stop(nb: Path) -> str:
+        """Clean up after a notebook that did not finish, and say what is on disk now."""
+        shutil.rmtree(staging_root, ignore_errors=True)
+        _write_manifest(figures_root, paths, ran)
+        finished = ", ".join(p.stem for p in done) or "none"
+        return (f"Finished before it: {finished}; their figures are new. figures/{nb.stem}/ was left as it was "
+                "(old, complete); later notebooks did not run.")
+
     for nb in selected:
         print(f"executing {nb.name}", flush=True)
         out = out_dir / nb.name
@@ -384,6 +393,7 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
         kernel_log = out_dir / f"{nb.stem}.kernel.log"
+        entry = {"seed": seed, "corpus": fingerprint}
         try:
             with open(kernel_log, "wb") as log:
                 pm.execute_notebook(
@@ -399,35 +409,21 @@ def run(paths: Paths | None = None, figures_dir: str | Path | None = None, only:
             import logging
 
             logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-            shutil.rmtree(staging_root, ignore_errors=True)
-            _write_manifest(figures_root, paths, ran)
-            finished = ", ".join(p.stem for p in done) or "none"
-            raise RunInterrupted(
-                f"interrupted during {nb.name}. Finished before it: {finished}; their figures are new. "
-                f"figures/{nb.stem}/ was left as it was (old, complete); later notebooks did not run."
-            ) from None
+            raise RunInterrupted(f"interrupted during {nb.name}. {stop(nb)}") from None
         except Exception as e:  # papermill's PapermillExecutionError carries the cell's error
-            if getattr(e, "ename", "") == NotebookSkipped.__name__:
-                reason = str(getattr(e, "evalue", "")).strip()
-                for f in list(staging.iterdir()):  # only the note stays: no half set of figures
-                    if f.name != SKIP_NOTE:
-                        shutil.rmtree(f) if f.is_dir() else f.unlink()
-                atomic_replace_dir(staging, figures_root / nb.stem)
-                ran[nb.stem] = {"seed": seed, "corpus": fingerprint, "skipped": reason}
-                done.append(out)
-                print(f"skipped the rest of {nb.name}: {reason}", flush=True)
-                continue
-            shutil.rmtree(staging_root, ignore_errors=True)
-            _write_manifest(figures_root, paths, ran)
-            finished = ", ".join(p.stem for p in done) or "none"
-            detail = getattr(e, "ename", type(e).__name__) + ": " + str(getattr(e, "evalue", e)).splitlines()[0][:300]
-            raise NotebookFailed(
-                f"notebook {nb.name} failed ({detail}). Finished before it: {finished}; their figures are new. "
-                f"figures/{nb.stem}/ was left as it was (old, complete); later notebooks did not run. "
-                f"The executed copy with the error is {out}; the kernel's own messages are in {kernel_log}."
-            ) from e
+            if getattr(e, "ename", "") != NotebookSkipped.__name__:
+                detail = getattr(e, "ename", type(e).__name__) + ": " + str(getattr(e, "evalue", e)).splitlines()[0][:300]
+                raise NotebookFailed(
+                    f"notebook {nb.name} failed ({detail}). {stop(nb)} "
+                    f"The executed copy with the error is {out}; the kernel's own messages are in {kernel_log}."
+                ) from e
+            entry["skipped"] = str(getattr(e, "evalue", "")).strip()
+            for f in list(staging.iterdir()):  # only the note stays: no half set of figures
+                if f.name != SKIP_NOTE:
+                    shutil.rmtree(f) if f.is_dir() else f.unlink()
+            print(f"skipped the rest of {nb.name}: {entry['skipped']}", flush=True)
         atomic_replace_dir(staging, figures_root / nb.stem)
-        ran[nb.stem] = {"seed": seed, "corpus": fingerprint}
+        ran[nb.stem] = entry
         done.append(out)
     shutil.rmtree(staging_root, ignore_errors=True)
     _write_manifest(figures_root, paths, ran)

@@ -19,12 +19,16 @@ from xitu.paths import Paths
 STAMP = "raw.fingerprint"
 
 
+#: The tables every notebook reads, and so the ones a corpus fingerprint covers.
+CORPUS_TABLES = ("articles.csv", "segments.csv")
+
+
 def tables_fingerprint(processed: str | Path) -> str | None:
     """SHA-256 (16 hex digits) of the processed corpus tables (what every notebook reads), or
     ``None`` when one is missing."""
     processed = Path(processed)
     h = hashlib.sha256()
-    for name in ("articles.csv", "segments.csv"):
+    for name in CORPUS_TABLES:
         p = processed / name
         if not p.is_file():
             return None
