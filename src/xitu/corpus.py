@@ -316,9 +316,8 @@ def _unglue_headers(content: list[tuple[int, str]], name: str, issues: list) -> 
     out = []
     for k, (n, line) in enumerate(content):
         head = line.rstrip()
-        if (head.endswith(HEADER[0]) and _clean(head) != HEADER[0] and k + 3 < len(content)
-                and _clean(content[k + 2][1]).casefold() == HEADER[2].casefold()
-                and _clean(content[k + 3][1]).casefold() == HEADER[3].casefold()):
+        if (head.endswith(HEADER[0]) and _clean(head) != HEADER[0]
+                and _is_header_at([(n, HEADER[0])] + content[k + 1:k + 4], 0)):
             issues.append(Issue(name, n, "kept", "an export header glued to the end of this line (two exports joined "
                                 "without a newline between them); cut there", _clean(head)[-80:]))
             out += [(n, head[: -len(HEADER[0])]), (n, HEADER[0])]
@@ -834,8 +833,11 @@ def build_corpus(exports: Iterable[ExportFile], skipped_files: Iterable[dict] = 
     art_rows, seg_rows = [], []
     for aid, recs in groups.items():
         first = recs[0]
-        # the longest body; between script variants of one text, the Simplified one
-        bodies = sorted({r.body for r in recs}, key=lambda b: (-len(b), to_simplified(b) != b, b))
+        # the longest body; between script variants of one text, the Simplified one (converted
+        # only when records differ: most articles have one body)
+        bodies = list({r.body for r in recs})
+        if len(bodies) > 1:
+            bodies.sort(key=lambda b: (-len(b), to_simplified(b) != b, b))
         body = bodies[0]
         if len(bodies) > 1:
             kept = next(r for r in recs if r.body == body)
