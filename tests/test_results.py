@@ -72,3 +72,23 @@ def test_stance_lines_for_a_corpus_without_chinese_gold_or_without_labels(tmp_pa
     (folder / "SKIPPED.md").write_text("# Skipped\n\nno gold labels for the segments of this corpus yet\n")
     assert results.stance_lines(tmp_path) == [
         "- **Stance**: not evaluated on this corpus: no gold labels for the segments of this corpus yet"]
+
+
+def test_heldout_lines_are_written_from_the_table(tmp_path):
+    """The held-out article line quotes the table notebook 03 wrote, model by model, and is
+    absent when there is no table (a project without data/checks/prose)."""
+    import pandas as pd
+
+    from xitu import results
+
+    assert results.heldout_lines(tmp_path) == []
+    folder = tmp_path / "03-stance"
+    folder.mkdir()
+    rows = [("m", "all", 0.7123, 0.6, 0.8, 6, 2, 1), ("m", "en", 0.5, 0.2, 0.7, 3, 1, 1), ("m", "zh_hant", 0.9, 0.5, 1, 3, 1, 0),
+            ("ref", "all", 0.3, 0.1, 0.45, 6, 2, 0)]
+    pd.DataFrame(rows, columns=["model", "language", "macro_f1", "ci_low", "ci_high", "n_articles", "gold_none",
+                                "predicted_none"]).to_csv(folder / "heldout_articles.csv", index=False)
+    lines = results.heldout_lines(tmp_path)
+    assert lines[0].startswith("- **Held-out articles** (`figures/03-stance/heldout_articles.csv`; 6 articles")
+    assert lines[1] == "  m: **0.71** (0.60–0.80); en 0.50 (3); zh_hant 0.90 (3); articles predicted *none*: 1 (gold: 2)."
+    assert lines[2] == "  ref: **0.30** (0.10–0.45); articles predicted *none*: 0 (gold: 2)."

@@ -178,6 +178,28 @@ def stance_lines(figures: Path) -> list[str]:
     return out
 
 
+def heldout_lines(figures: Path) -> list[str]:
+    """Article-level scores on the held-out check articles (notebook 03, when the project has
+    ``data/checks/prose/``): every model, over all articles and per language."""
+    held = _read(figures / "03-stance" / "heldout_articles.csv")
+    if held is None or not {"model", "language", "macro_f1"} <= set(held.columns) or held.empty:
+        return []
+    total = held[held["language"].eq("all")]
+    if total.empty:
+        return []
+    n = int(total.iloc[0]["n_articles"])
+    out = [f"- **Held-out articles** (`figures/03-stance/heldout_articles.csv`; {n} articles in `data/checks/prose/`, "
+           "never used for a choice; trained on the whole gold set; article-level macro-F1, 95% bootstrap over articles):"]
+    for model, rows in held.groupby("model", sort=False):
+        a = rows[rows["language"].eq("all")].iloc[0]
+        parts = [f"**{_f(a['macro_f1'])}** ({_f(a['ci_low'])}–{_f(a['ci_high'])})"]
+        parts += [f"{r.language} {_f(r.macro_f1)} ({int(r.n_articles)})"
+                  for r in rows[~rows["language"].eq("all")].itertuples(index=False)]
+        parts.append(f"articles predicted *none*: {int(a['predicted_none'])} (gold: {int(a['gold_none'])})")
+        out.append(f"  {model}: {'; '.join(parts)}.")
+    return out
+
+
 def staleness_lines(paths: Paths, figures: Path) -> list[str]:
     """A warning when some figure folders were drawn from another corpus than the current
     ``data/processed`` (e.g. after ``xitu run --only 01`` on new data), from ``RUN.json``."""
@@ -210,7 +232,8 @@ def results_section(paths: Paths | None = None, figures: Path | None = None) -> 
     paths = paths or Paths.default()
     figures = Path(figures or paths.figures)
     lines = [START, ""] + staleness_lines(paths, figures)
-    for part in (corpus_lines(paths), label_lines(paths), topic_lines(figures), stance_lines(figures)):
+    for part in (corpus_lines(paths), label_lines(paths), topic_lines(figures), stance_lines(figures),
+                 heldout_lines(figures)):
         if part:
             lines += part
     lines += ["", END]

@@ -288,6 +288,8 @@ def _check_labels(labels, n: int | None = None) -> np.ndarray:
 DEFAULT_NAME = "embeddings + LR (text)"
 #: Display name of the plain reference model.
 REFERENCE_NAME = "reference: char 2-4-gram TF-IDF + LR (text)"
+#: Display name of the untrained codebook prior.
+ZERO_SHOT_NAME = "zero-shot codebook prior (untrained)"
 
 
 def candidate_models(tokenizer: Tokenizer | None = None, seed: int = SEED, cache_dir: str | None = None) -> dict[str, Pipeline]:
@@ -301,7 +303,7 @@ def candidate_models(tokenizer: Tokenizer | None = None, seed: int = SEED, cache
         "embeddings + codebook prior + LR (text)": make_classifier("embeddings+prior", ("text",), **kw),
         "embeddings + chars, averaged (text)": make_classifier("embeddings+chars", ("text",), **kw),
         "word + char TF-IDF + SVM (heading + text; before)": make_classifier("tfidf", ("heading", "text"), **kw),
-        "zero-shot codebook prior (untrained)": make_classifier("zero-shot", ("text",), **kw),
+        ZERO_SHOT_NAME: make_classifier("zero-shot", ("text",), **kw),
         REFERENCE_NAME: make_classifier("reference", ("text",), **kw),
     }
 

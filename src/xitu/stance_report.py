@@ -29,13 +29,17 @@ def best_labels(predictions: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     return df[["segment_id", "stance", "label_source", "predicted", "confidence"]]
 
 
-def scores_figure(scores: pd.DataFrame, target: float | None = None):
+def scores_figure(scores: pd.DataFrame, target: float | None = None,
+                  xlabel: str = "macro-F1 (5-fold CV × 3 seeds; bars: 95% bootstrap over articles)",
+                  title: str = "Stance classifier on articles it has not seen", highlight: str | None = None):
     """Macro-F1 with its 95% interval (bootstrap over articles) for each row of ``scores``
-    (label: model and scheme); the target as a dashed line."""
+    (label: model and scheme); the target as a dashed line. Coloured: the rows of model
+    ``highlight`` (default: the first row only)."""
     labels = [f"{m}\n[{sc}]" for m, sc in zip(scores["model"], scores["scheme"])]
     fig, ax = figure(figsize=(7.5, 0.55 * len(scores) + 1.4))
     y = np.arange(len(scores))[::-1]
-    colors = [("#bbbbbb" if "optimistic" in sc else PALETTE[0] if i == 0 else "#999999")
+    lead = (scores["model"] == highlight).to_numpy() if highlight is not None else np.arange(len(scores)) == 0
+    colors = [("#bbbbbb" if "optimistic" in sc else PALETTE[0] if lead[i] else "#999999")
               for i, sc in enumerate(scores["scheme"])]
     ax.barh(y, scores["macro_f1"], color=colors)
     ax.errorbar(scores["macro_f1"], y, xerr=[scores["macro_f1"] - scores["ci_low"], scores["ci_high"] - scores["macro_f1"]],
@@ -45,9 +49,20 @@ def scores_figure(scores: pd.DataFrame, target: float | None = None):
         ax.axvline(target, color=PALETTE[3], ls="--", lw=1)
         ax.annotate(f"target {target}", (target, y.max() + 0.45), color=PALETTE[3], fontsize=8, ha="center")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("macro-F1 (5-fold CV × 3 seeds; bars: 95% bootstrap over articles)")
-    ax.set_title("Stance classifier on articles it has not seen")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     ax.grid(axis="y", visible=False)
+    return fig, scores
+
+
+def heldout_figure(scores: pd.DataFrame):
+    """Article-level macro-F1 on the held-out check articles (:mod:`xitu.stance_heldout`),
+    per model and language, with 95% bootstrap intervals over articles."""
+    rows = scores.copy()
+    rows["scheme"] = [f"{lang}, {n} articles" for lang, n in zip(rows["language"], rows["n_articles"])]
+    fig, _ = scores_figure(rows, xlabel="article-level macro-F1 (trained on the whole gold set; bars: 95% bootstrap "
+                                        "over articles)", title="Held-out articles no model choice has seen",
+                          highlight=rows["model"].iloc[0] if len(rows) else None)
     return fig, scores
 
 
