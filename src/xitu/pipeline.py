@@ -266,6 +266,31 @@ def run_manifest(previous: dict | None, ran: dict[str, dict]) -> dict:
     }
 
 
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux ``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _numba_cpu() -> dict:
+    """The host CPU as numba sees it, and the target it is told to compile for
+    (:mod:`xitu.numeric`): the host can differ between machines, the target must not."""
+    try:
+        from numba.core.config import CPU_NAME
+        from llvmlite import binding
+
+        return {"host": binding.get_host_cpu_name(), "target": CPU_NAME}
+    except Exception:  # pragma: no cover - numba missing or changed
+        return {}
+
+
 def machine_record() -> dict:
     """What could still differ between machines: BLAS libraries, kernels, thread counts."""
     import platform
@@ -280,6 +305,8 @@ def machine_record() -> dict:
     return {
         "machine": platform.machine(),
         "processor": platform.processor(),
+        "cpu_model": _cpu_model(),
+        "numba_cpu": _numba_cpu(),
         "cpu_count": os.cpu_count(),
         "threadpools": pools,
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
