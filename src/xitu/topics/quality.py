@@ -182,11 +182,23 @@ def score(model: str, seed: int, topic_words: dict[int, list[str]], texts, topic
     diversity, outlier share and (with ``languages``) the share of Chinese documents in
     mixed topics of one fitted model (outlier topic excluded)."""
     words = [w for t, w in sorted(topic_words.items()) if t != OUTLIER]
-    npmi, _ = npmi_coherence(words, texts, topn)
-    within, _ = npmi_within_languages(words, texts, topn)
+    # A fit with no topic (every document an outlier: a small corpus, an unlucky seed) or with
+    # too few words has undefined measures: NaN for that seed, not an error that stops the
+    # whole comparison (and with it notebook 02 and every later notebook).
+    npmi = _undefined_as_nan(lambda: npmi_coherence(words, texts, topn)[0])
+    within = _undefined_as_nan(lambda: npmi_within_languages(words, texts, topn)[0])
+    diversity = _undefined_as_nan(lambda: topic_diversity(words, topn))
     mix = mixed_share(topics, languages) if languages is not None else math.nan
-    return ModelScore(model, seed, len(words), npmi, topic_diversity(words, topn), within, outlier_share(topics),
+    return ModelScore(model, seed, len(words), npmi, diversity, within, outlier_share(topics),
                       outlier_share(topics if topics_raw is None else topics_raw), fit_seconds, mix)
+
+
+def _undefined_as_nan(measure) -> float:
+    """``measure()``, or NaN when it raises ValueError because it is undefined."""
+    try:
+        return float(measure())
+    except ValueError:
+        return math.nan
 
 
 def warm_up_numba(approximate: bool = False) -> None:
