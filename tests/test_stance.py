@@ -444,3 +444,16 @@ def test_evaluation_plan_says_why_instead_of_failing():
     assert ok.skip == "" and ok.n_splits == 4 and "no gold segments in 'zh'" in ok.transfer
     both = stance.evaluation_plan(segs.assign(language=["en"] * 6 + ["zh"] * 2), list("xyxyxyxy"))
     assert both.transfer == "" and both.n_splits == 4
+
+
+def test_train_refuses_pandas_missing_labels():
+    """Review: pandas' NA (a "string" or nullable column, as read_csv with dtype="string"
+    gives) and NaT were not seen as missing: they became a class "<NA>"/"NaT" that the
+    model was trained on and could predict."""
+    texts = ["China bans exports", "US imposes tariffs", "EU and China cooperate", "Talks succeed",
+             "中国限制稀土出口", "美国加征关税"]
+    labels = ["escalation", "escalation", "cooperation", "cooperation"]
+    for missing in (pd.Series(labels + [pd.NA, pd.NA], dtype="string"), labels + [pd.NA, pd.NA],
+                    labels + [pd.NaT, pd.NaT]):
+        with pytest.raises(ValueError, match="2 label.s. missing .* at position.s. 4, 5"):
+            stance.train(texts, missing)

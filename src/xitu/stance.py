@@ -260,13 +260,13 @@ def _plain(counts: pd.Series) -> dict:
 def _check_labels(labels, n: int | None = None) -> np.ndarray:
     """Labels as an array scikit-learn accepts, or a clear error. Any label set works:
     strings, integers or booleans (kept as they are); a mixture becomes strings. Missing
-    labels (None, NaN) and a count that differs from the texts' are refused."""
+    labels (None, NaN, pandas' NA and NaT) and a count that differs from the texts' are refused."""
     if isinstance(labels, str):
         raise TypeError("expected one label per text, got one string")
     values = list(labels)
     if n is not None and len(values) != n:
         raise ValueError(f"{len(values)} labels for {n} texts: give one label per text")
-    missing = [i for i, v in enumerate(values) if v is None or (isinstance(v, float) and v != v)]
+    missing = [i for i, v in enumerate(values) if v is None or (pd.api.types.is_scalar(v) and pd.isna(v))]
     if missing:
         raise ValueError(f"{len(missing)} label(s) missing (None or NaN) at position(s) "
                          f"{', '.join(map(str, missing[:10]))}{', …' if len(missing) > 10 else ''}")
