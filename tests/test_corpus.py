@@ -504,3 +504,23 @@ def test_one_article_in_both_chinese_scripts_is_one_article(tmp_path):
     assert any("in the other Chinese script; merged" in i.reason for i in c.report.issues)
     alone = build_corpus([parse_export(tmp_path / "b_simp.txt")])
     assert c.segments["segment_id"].tolist() == alone.segments["segment_id"].tolist()  # labels carry over
+
+
+def test_invisible_characters_neither_split_articles_outlets_nor_words(tmp_path):
+    """Review: a zero-width space in a title (copied from a web page) made the same article in
+    two exports two articles, a left-to-right mark made the outlet "\\u200eReuters" another
+    outlet than "Reuters", and the tokeniser cut 稀\\u200b土 into 稀, 土."""
+    from xitu.corpus import ingest
+    from xitu.text import Tokenizer
+
+    head = "Workflow\n稀土管控\nicon\nSearch documents\n"
+    art = ("China tightens rare earth exports\n{src}· 2025-08-19 06:32\n"
+           "China announced new export controls on rare earths. The US responded with tariffs.\n")
+    (tmp_path / "a.txt").write_text(head + art.format(src="Reuters"), encoding="utf-8")
+    (tmp_path / "b.txt").write_text(head + art.format(src="\u200eReuters").replace("China tightens", "China\u200b tightens"),
+                                    encoding="utf-8")
+    corpus = ingest(tmp_path)
+    assert len(corpus.articles) == 1 and corpus.report.merged == 1
+    assert corpus.articles["source"].tolist() == ["Reuters"]
+    assert corpus.articles["title"].tolist() == ["China tightens rare earth exports"]
+    assert Tokenizer()("稀\u200b土出口 con\u00adtrols") == Tokenizer()("稀土出口 controls")

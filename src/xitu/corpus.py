@@ -42,7 +42,7 @@ from typing import Iterable
 import pandas as pd
 
 from xitu.io import write_csv
-from xitu.text import WRAP_SPACE_RE, detect_language, detect_script, to_simplified
+from xitu.text import WRAP_SPACE_RE, detect_language, detect_script, strip_invisible, to_simplified
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
 
@@ -268,7 +268,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def _clean(s: str) -> str:
-    return re.sub(r"\s+", " ", s.replace("\ufeff", "")).strip()
+    return re.sub(r"\s+", " ", strip_invisible(s)).strip()
 
 
 def _parse_meta(line: str) -> tuple[str, str, str | None] | None:

@@ -34,6 +34,17 @@ WRAP_SPACE_RE = re.compile(f"(?<=[{HAN}])\\s+(?=[{HAN}])")
 # u.s / e.u abbreviations, words with inner hyphens or apostrophes, letters+digits (g7, 14nm)
 EN_TOKEN_RE = re.compile(r"[a-z](?:\.[a-z])+\.?|[a-z0-9]+(?:[-'’](?!s\b)[a-z0-9]+)*")
 LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+# Invisible format characters (Unicode category Cf) that NFKC keeps: soft hyphen, zero-width
+# space/joiners, left-to-right and right-to-left marks, bidi embeddings and isolates, word
+# joiner, byte-order mark. Copied from web pages they split words ("稀\u200b土" → 稀, 土) and
+# make one outlet or title two ("\u200eReuters"), so they are removed before anything else.
+INVISIBLE_RE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                          "\ufeff\ufff9-\ufffb]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible format characters (:data:`INVISIBLE_RE`)."""
+    return INVISIBLE_RE.sub("", text)
 
 _LEXICON_FILES = ("rare_earth_zh.txt",)
 _STOPWORD_FILES = ("stopwords_zh.txt", "stopwords_domain.txt")
@@ -237,8 +248,9 @@ class Tokenizer:
         return self._stop
 
     def normalise(self, text: str) -> str:
-        """NFKC, Traditional → Simplified, lower-case, wrap spaces inside Chinese removed."""
-        text = unicodedata.normalize("NFKC", text)
+        """Invisible format characters removed, NFKC, Traditional → Simplified, lower-case,
+        wrap spaces inside Chinese removed."""
+        text = unicodedata.normalize("NFKC", strip_invisible(text))
         text = to_simplified(text).lower()
         return WRAP_SPACE_RE.sub("", text)
 

@@ -47,7 +47,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 
 from xitu.settings import SEED
-from xitu.text import Tokenizer, to_simplified
+from xitu.text import Tokenizer, strip_invisible, to_simplified
 
 EMBEDDING_DIM = 512
 DEFAULT_BATCH = 512
@@ -57,9 +57,10 @@ DEFAULT_BATCH = 512
 
 
 def prepare(text: str) -> str:
-    """The text an encoder sees: NFKC, Traditional → Simplified, whitespace runs collapsed.
+    """The text an encoder sees: invisible format characters removed, NFKC, Traditional →
+    Simplified, whitespace runs collapsed.
     Case is kept (the encoder is cased)."""
-    text = unicodedata.normalize("NFKC", str(text))
+    text = unicodedata.normalize("NFKC", strip_invisible(str(text)))
     text = to_simplified(text)
     return " ".join(text.split())
 
