@@ -149,3 +149,14 @@ def test_label_commands_count_gold_against_this_corpus(paths, tmp_path):
     assert f"{len(orphans)} orphan labels in all" in r.stdout and len(orphans) > 10
     r = _xitu("labels", "export", cwd=tmp_path, env_root=tmp_path)
     assert r.returncode == 0 and f"({380 - n_here} of them for segments not in this corpus" in r.stdout
+
+
+def test_run_only_given_twice_runs_both():
+    """Review: `xitu run --only 03 --only 01` ran only 01 (the second --only replaced the
+    first, silently)."""
+    from xitu.cli import build_parser
+
+    args = build_parser().parse_args(["run", "--only", "03", "--only", "01"])
+    assert args.only == ["03", "01"]
+    assert build_parser().parse_args(["run", "--only", "01", "02"]).only == ["01", "02"]
+    assert build_parser().parse_args(["run"]).only is None

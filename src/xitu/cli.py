@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("run", help="ingest and execute every notebook, writing figures/")
-    p.add_argument("--only", nargs="+", help="notebook prefixes to run, e.g. 01 02")
+    p.add_argument("--only", nargs="+", action="extend", help="notebook prefixes to run, e.g. 01 02 (or --only 01 --only 02)")
     p.add_argument("--figures", help="figures folder (default figures/)")
     p.add_argument("--seed", type=int, help="random seed passed to every notebook")
     p.set_defaults(func=_cmd_run)
