@@ -524,3 +524,19 @@ def test_invisible_characters_neither_split_articles_outlets_nor_words(tmp_path)
     assert corpus.articles["source"].tolist() == ["Reuters"]
     assert corpus.articles["title"].tolist() == ["China tightens rare earth exports"]
     assert Tokenizer()("稀\u200b土出口 con\u00adtrols") == Tokenizer()("稀土出口 controls")
+
+
+def test_mixed_language_body_is_cut_into_one_language_sentences():
+    """Review: in a Chinese body, quoted English sentences were not cut at '. ', so two
+    English sentences and the next Chinese one became one segment (the unit that is
+    labelled); in an English body, Chinese sentences were not cut at 。."""
+    from xitu.corpus import split_body
+
+    zh = "中国商务部宣布对稀土实施出口管制。Reuters reported that the US would respond. The EU called for talks. 日本表示关切。"
+    assert [s.text for s in split_body(zh, "zh")] == [
+        "中国商务部宣布对稀土实施出口管制。", "Reuters reported that the US would respond.", "The EU called for talks.",
+        "日本表示关切。"]
+    en = "The ministry announced new controls on rare earths today. 商务部表示，这是正常措施。美国表示反对。 Analysts were cautious."
+    assert [s.text for s in split_body(en, "en")] == [
+        "The ministry announced new controls on rare earths today.", "商务部表示，这是正常措施。", "美国表示反对。",
+        "Analysts were cautious."]

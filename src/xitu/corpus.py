@@ -558,10 +558,24 @@ def split_chinese(text: str) -> list[str]:
     return parts
 
 
+ZH_FULL_STOP_RE = re.compile(r".+?(?:(?<=[\u3400-\u9fff])[。！？]+[”」』）]*|$)", re.S)
+
+
+def _split_zh_full_stops(text: str) -> list[str]:
+    """``text`` cut after each Chinese full stop (。！？ right after a Chinese character):
+    the Chinese sentences of a mostly English body."""
+    if "。" not in text and "！" not in text and "？" not in text:
+        return [text]
+    return [m.group(0) for m in ZH_FULL_STOP_RE.finditer(text) if m.group(0)]
+
+
 def split_plain(body: str, language: str) -> list[Segment]:
     """Split a plain body into sentences (Chinese punctuation for ``zh``, else English)."""
     body, _ = strip_truncation(_collapse(body))
-    parts = split_chinese(body) if language == "zh" else split_english(body)
+    if language == "zh":  # English sentences quoted in a Chinese body end at ". " too
+        parts = [q for p in split_chinese(body) for q in split_english(p)]
+    else:  # and Chinese sentences in an English body at 。！？ (not at ; or ! inside English)
+        parts = [q for p in split_english(body) for q in _split_zh_full_stops(p)]
     out: list[Segment] = []
     for p in parts:
         if language == "zh":  # the exports wrap Chinese lines with a space: "中 国" → "中国"
