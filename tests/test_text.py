@@ -180,3 +180,13 @@ def test_the_tokeniser_refuses_what_is_not_text():
     for bad in (None, float("nan"), 3):
         with pytest.raises(TypeError, match="reads text"):
             Tokenizer()(bad)
+
+
+def test_tokeniser_keeps_ling_zero_and_supplementary_han_characters():
+    """Review: 〇 (U+3007) and characters outside the Basic Multilingual Plane (𠮷, CJK
+    extension B) were not Han to the tokeniser and were dropped without a word."""
+    from xitu.text import Tokenizer, detect_language
+
+    toks = Tokenizer()("二〇二五年 𠮷野家 稀土")
+    assert "〇" in "".join(toks) and "𠮷" in "".join(toks)
+    assert detect_language("𠮷𠮷𠮷") == "zh"

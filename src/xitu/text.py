@@ -27,7 +27,9 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Han characters: the CJK blocks of the Basic Multilingual Plane, 〇 (U+3007, the zero of
+# "二〇二五年") and the supplementary ideographs (extensions B to H: names, Cantonese, 𠮷).
+HAN = r"\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN_RE = re.compile(f"[{HAN}]")
 HAN_RUN_RE = re.compile(f"[{HAN}]+")
 WRAP_SPACE_RE = re.compile(f"(?<=[{HAN}])\\s+(?=[{HAN}])")
