@@ -478,3 +478,18 @@ def test_score_of_a_fit_without_topics_is_nan_not_an_error():
     assert s.n_topics == 0
     assert math.isnan(s.npmi) and math.isnan(s.npmi_within) and math.isnan(s.diversity)
     assert s.outlier_share == 1.0
+
+
+def test_fit_bertopic_refuses_non_text_and_survives_topics_of_filler_words_only(tokenizer):
+    """Review: fit_bertopic read None as the word "None" and one string character by
+    character ("empty vocabulary"), and a fit whose topics' words were all filler words
+    (spread evenly over every topic) ended in a bare StopIteration from BERTopic."""
+    from xitu.topics.model import fit_bertopic
+
+    docs = [f"text number {i} about rare earth {i % 3}" for i in range(30)]
+    with pytest.raises(TypeError, match="not text, at position"):
+        fit_bertopic(docs[:29] + [None], tokenizer=tokenizer)
+    with pytest.raises(TypeError, match="got one string"):
+        fit_bertopic("China bans rare earth exports", tokenizer=tokenizer)
+    fit = fit_bertopic(docs, tokenizer=tokenizer)
+    assert len(fit.topics) == 30 and set(fit.names) == set(fit.words)

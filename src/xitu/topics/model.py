@@ -747,7 +747,9 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
 
     settings = settings or TopicSettings()
     tokenizer = tokenizer or Tokenizer()
-    docs = [str(d) for d in docs]
+    from xitu.vectorise import check_texts
+
+    docs = check_texts(docs)  # one string, None or NaN: a message, not "None" read as a word
     n_distinct = len(set(docs))
     if n_distinct < MIN_DISTINCT_DOCS:
         raise ValueError(f"topic modelling needs at least {MIN_DISTINCT_DOCS} different documents, got {n_distinct} "
@@ -785,7 +787,9 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
         counts = vec.transform(docs)
         fillers = filler_words(counts, vec.get_feature_names_out(), topics, languages, s.filler_evenness)
     words, by_lang = topic_terms(model, s.top_n_words, fillers)
-    model.topic_representations_ = {t: [(w, 1.0) for w in ws] for t, ws in words.items()}
+    # a topic all of whose words are filler keeps an empty word (BERTopic's topic table needs
+    # one per topic: with none, set_topic_labels raised a bare StopIteration)
+    model.topic_representations_ = {t: [(w, 1.0) for w in ws] or [("", 0.0)] for t, ws in words.items()}
     names = {t: topic_name(t, w) for t, w in sorted(words.items())}
     model.set_topic_labels(names)
     seconds = time.perf_counter() - t0
