@@ -129,6 +129,24 @@ def test_reimport_appends_nothing_and_every_bad_row_is_named(tmp_path):
     assert log.stat().st_size == size
 
 
+def test_a_file_without_reasons_keeps_the_reasons_given_before(tmp_path):
+    """Re-importing labels from a file with no reason column appends nothing and leaves the
+    annotator's reasons as they were (they were replaced by empty ones); a changed label is
+    a new decision, appended without a reason; an explicit empty reason cell clears it."""
+    segs = pd.DataFrame({"segment_id": ["s1", "s2"], "text_hash": ["h1", "h2"]})
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label,reason\ns1,escalation,rule 4\ns2,none,background\n", encoding="utf-8")
+    assert L.import_table(f, tmp_path / "logs", "a1", segs) == 2
+    f.write_text("segment_id,label\ns1,escalation\ns2,cooperation\n", encoding="utf-8")
+    res = L.import_table(f, tmp_path / "logs", "a1", segs)
+    assert res == 1 and res.unchanged == 1
+    cur = L.replay(L.read_logs(tmp_path / "logs").entries).set_index("segment_id")
+    assert cur.loc["s1", "reason"] == "rule 4" and cur.loc["s2", ["label", "reason"]].tolist() == ["cooperation", ""]
+    f.write_text("segment_id,label,reason\ns1,escalation,\n", encoding="utf-8")
+    assert L.import_table(f, tmp_path / "logs", "a1", segs) == 1
+    assert L.replay(L.read_logs(tmp_path / "logs").entries).set_index("segment_id").loc["s1", "reason"] == ""
+
+
 def test_committed_gold_set_is_complete_and_valid(paths, seed_corpus):
     logs = L.read_logs(paths.labels)
     assert logs.problems == []

@@ -600,7 +600,8 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
     and the line where the first bad record starts, and the lines of the others. A segment
     given twice with different labels is an error too (which one was meant?). Rows equal to
     the annotator's current label (same label and reason, same text) are not appended again,
-    so re-importing a file is harmless. The rest is appended in one write. Returns the
+    so re-importing a file is harmless; a file without a ``reason`` column leaves the reasons
+    already given as they are. The rest is appended in one write. Returns the
     number appended (:class:`ImportResult`, with ``unchanged``)."""
     path = Path(path)
     check_annotator(annotator)
@@ -642,6 +643,13 @@ def import_table(path: str | Path, folder: str | Path, annotator: str, segments:
         if log.exists():
             current = {r.segment_id: (r.label, r.reason, r.text_hash)
                        for r in replay(read_log(log, labels).entries).itertuples()}
+        if "reason" not in table.columns:
+            # a file without reasons says nothing about them: the same label keeps the reason
+            # the annotator gave before (it would otherwise be replaced by an empty one)
+            for e in entries:
+                before = current.get(e["segment_id"])
+                if before and (before[0], before[2]) == (e["label"], e["text_hash"]) and before[1]:
+                    e["reason"] = before[1]
         new = [e for e in entries
                if current.get(e["segment_id"]) != (e["label"], e.get("reason", ""), e["text_hash"])]
         appended = append_many(log, new) if new else 0  # one write: all rows or none
