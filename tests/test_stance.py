@@ -444,6 +444,14 @@ def test_evaluation_plan_says_why_instead_of_failing():
     assert ok.skip == "" and ok.n_splits == 4 and "no gold segments in 'zh'" in ok.transfer
     both = stance.evaluation_plan(segs.assign(language=["en"] * 6 + ["zh"] * 2), list("xyxyxyxy"))
     assert both.transfer == "" and both.n_splits == 4
+    # one label used once is left out, with a note, and the others are evaluated (it stopped
+    # the whole notebook); the plan's apply() drops exactly its segments
+    rare = stance.evaluation_plan(segs, list("xyxyxyxz"))
+    assert rare.skip == "" and rare.dropped == {"z": 1} and "'z' (1 example)" in rare.note
+    kept, y = rare.apply(segs, list("xyxyxyxz"))
+    assert y == list("xyxyxyx") and kept["article_id"].tolist() == list("aabbccd")
+    assert stance.evaluation_plan(segs, list("xyxyxyx") + [None]).skip  # a missing label is not "rare"
+    assert "at least two examples" in stance.evaluation_plan(segs, list("xxxxxxyz")).skip  # one label would remain
 
 
 def test_train_refuses_pandas_missing_labels():

@@ -550,6 +550,22 @@ class EvaluationPlan:
     n_splits: int
     skip: str = ""
     transfer: str = ""
+    dropped: dict = field(default_factory=dict)  # label → count: too rare to train on, left out
+
+    @property
+    def note(self) -> str:
+        """What was left out of training and evaluation, as a sentence (empty when nothing)."""
+        if not self.dropped:
+            return ""
+        which = ", ".join(f"{k!r} ({v} example{'s' if v != 1 else ''})" for k, v in self.dropped.items())
+        return (f"left out of training and evaluation: {which}; a label needs at least two examples, "
+                "so the model cannot predict it yet: label more segments with `xitu label`")
+
+    def apply(self, segments: pd.DataFrame, labels) -> tuple[pd.DataFrame, list]:
+        """``segments`` and ``labels`` without the segments of the :attr:`dropped` labels."""
+        labels = list(labels)
+        keep = np.array([lab not in self.dropped for lab in labels], dtype=bool)
+        return segments.reset_index(drop=True)[keep].reset_index(drop=True), [l for l, k in zip(labels, keep) if k]
 
 
 def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_articles: int = 3,
@@ -557,15 +573,30 @@ def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_artic
     """Check a gold set before evaluating on it, so that a small or one-language corpus gets
     a sentence instead of a scikit-learn error: at least two labels with two examples each,
     and at least ``min_articles`` labelled articles (grouped folds hold out whole articles;
-    the folds are capped at the number of articles)."""
+    the folds are capped at the number of articles). A label with a single example is left
+    out (:attr:`EvaluationPlan.dropped`, :meth:`EvaluationPlan.apply`) rather than stopping
+    the evaluation of the others."""
     hint = "label segments with `xitu label` or notebook 04, then rerun"
     labels = list(labels)
     if not labels:
         return EvaluationPlan(0, f"no gold labels for the segments of this corpus yet: {hint}")
+    dropped: dict = {}
     try:
         y = _check_labels(labels, len(segments))  # the rule training applies
     except ValueError as e:
-        return EvaluationPlan(0, f"the gold set cannot train a model ({e}): {hint}")
+        # a label used once cannot be trained or evaluated, but need not stop the others:
+        # leave it out (the plan's note says so) when what remains can train
+        counts = pd.Series(labels, dtype=object).value_counts()
+        rare = {k: int(v) for k, v in counts.items() if v < 2}
+        keep = [v not in rare for v in labels]
+        try:
+            if not rare or len(labels) != len(segments):
+                raise ValueError
+            y = _check_labels([v for v, k in zip(labels, keep) if k])
+        except ValueError:
+            return EvaluationPlan(0, f"the gold set cannot train a model ({e}): {hint}")
+        dropped = dict(sorted(rare.items(), key=lambda kv: str(kv[0])))
+        segments = segments.reset_index(drop=True)[np.array(keep)]
     n_articles = int(segments["article_id"].nunique())
     if n_articles < min_articles:
         return EvaluationPlan(0, f"the gold labels come from {n_articles} article(s); cross-validation that holds out "
@@ -579,7 +610,7 @@ def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_artic
         transfer = f"no gold segments in '{test_language}'"
     elif len(set(y[train])) < 2:
         transfer = f"fewer than two labels among the '{train_language}' gold segments of other articles"
-    return EvaluationPlan(int(min(n_splits, n_articles)), "", transfer)
+    return EvaluationPlan(int(min(n_splits, n_articles)), "", transfer, dropped)
 
 
 def grouped_splits(y, groups, n_splits: int = 5, n_repeats: int = 3, seed: int = SEED) -> list[tuple[int, np.ndarray, np.ndarray]]:
