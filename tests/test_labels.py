@@ -405,3 +405,11 @@ def test_a_name_differing_only_in_capitals_is_refused(tmp_path):
     with pytest.raises(L.LabelError, match="differ only in capitals"):
         L.import_table(f, tmp_path, "Bob", segs)
     assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["bob.jsonl"]
+
+
+def test_a_header_that_names_a_column_twice_is_refused(tmp_path):
+    """`segment_id,label,segment_id`: which column was meant? (the last one won silently)."""
+    f = tmp_path / "in.csv"
+    f.write_text("segment_id,label,segment_id\ns1,none,s2\n", encoding="utf-8")
+    with pytest.raises(L.LabelError, match=r"in.csv:1: column\(s\) \['segment_id'\] appear more than once"):
+        L.read_table(f, required=("segment_id", "label"))

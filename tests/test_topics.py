@@ -493,3 +493,17 @@ def test_fit_bertopic_refuses_non_text_and_survives_topics_of_filler_words_only(
         fit_bertopic("China bans rare earth exports", tokenizer=tokenizer)
     fit = fit_bertopic(docs, tokenizer=tokenizer)
     assert len(fit.topics) == 30 and set(fit.names) == set(fit.words)
+
+
+def test_baselines_refuse_impossible_topic_counts_with_a_message():
+    """Zero topics, or more topics than documents, is a sentence, not scikit-learn's
+    InvalidParameterError or its NNDSVD message (review finding 10)."""
+    from xitu.topics.model import fit_baseline
+
+    docs = ["China tightens rare earth export controls", "稀土出口管制升级", "The EU signs a raw materials pact"]
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="whole number of topics"):
+            fit_baseline("lda", docs, bad)
+    with pytest.raises(ValueError, match="4 topics for 3 document"):
+        fit_baseline("nmf", docs, 4)
+    assert len(fit_baseline("nmf", iter(docs), 2).topics) == 3  # any iterable of texts, read once

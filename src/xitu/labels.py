@@ -564,6 +564,9 @@ def read_table(path: str | Path, required: Iterable[str] = (), row_problems: lis
             continue
         if columns is None:
             columns = [c.strip() for c in cells]
+            twice = sorted({c for c in columns if c and columns.count(c) > 1})
+            if twice:  # which of the two columns was meant? (the last one used to win silently)
+                raise LabelError(f"{path}:{line}: column(s) {twice} appear more than once in the header; keep one of each")
             continue
         if len(cells) > len(columns):
             why = f"{len(cells)} cells but {len(columns)} columns in the header"

@@ -846,6 +846,12 @@ def fit_baseline(kind: str, docs: Sequence[str], n_topics: int, seed: int = SEED
 
     from threadpoolctl import threadpool_limits
 
+    if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or n_topics < 1:
+        raise ValueError(f"n_topics {n_topics!r}: give a whole number of topics, at least 1")
+    docs = list(docs)
+    n_docs = counts.shape[0] if counts is not None else len(docs)
+    if n_topics > n_docs:
+        raise ValueError(f"{n_topics} topics for {n_docs} document(s): a baseline cannot have more topics than documents")
     t0 = time.perf_counter()
     if counts is None:
         vec = make_vectorizer(tokenizer or Tokenizer())
