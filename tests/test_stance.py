@@ -465,3 +465,20 @@ def test_train_refuses_pandas_missing_labels():
                     labels + [pd.NaT, pd.NaT]):
         with pytest.raises(ValueError, match="2 label.s. missing .* at position.s. 4, 5"):
             stance.train(texts, missing)
+
+
+def test_a_gold_set_without_some_codebook_label_is_scored_on_its_own_labels(cache):
+    """The zero-shot prior knows every codebook label; on a gold set that lacks some of them
+    (a researcher's first labels) the transfer check and the stratified folds scored its
+    predictions of the missing labels and failed with KeyError; now every model is scored
+    on the labels the gold set has."""
+    segs, y = _toy_table()
+    models = {"zero-shot": stance.make_classifier("zero-shot", cache_dir=cache),
+              "default": stance.make_classifier(cache_dir=cache)}
+    raw = stance.make_classifier("zero-shot", cache_dir=cache).fit(segs, y).predict(segs)
+    assert set(raw) - set(y), "the check needs a zero-shot prediction outside the gold labels"
+    tr = stance.transfer_language(segs, y, models, "en", "zh", n_boot=50)
+    assert tr["macro_f1"].notna().all()
+    ev = stance.evaluate(segs, y, models, n_splits=2, n_repeats=1, n_boot=50, stratified=("zero-shot",))
+    for (name, scheme), P in ev.oof.items():
+        assert set(P.ravel()) <= set(y), (name, scheme)

@@ -714,6 +714,12 @@ def evaluate(segments: pd.DataFrame, labels, models: dict[str, object], *, group
     return _summarise(oof, oof_proba, fit_s, y, groups, classes, n_splits, n_repeats, n_boot, seed)
 
 
+def _predict_within(model, X, classes: list[str]) -> np.ndarray:
+    """The most probable of ``classes`` for each row: a model that knows more labels than the
+    gold set holds (the zero-shot prior knows every codebook label) is scored on these."""
+    return np.asarray(classes, dtype=object)[_proba_aligned(model, X, classes).argmax(axis=1)]
+
+
 def _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_proba, fit_s) -> None:
     for scheme, name in it:
         P = np.empty((n_repeats, len(y)), dtype=object)
@@ -731,7 +737,7 @@ def _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_
                 if plain is not None:
                     Q[r, te] = np.asarray(classes, dtype=object)[_proba_aligned(m, plain.iloc[te], classes).argmax(axis=1)]
             else:
-                P[r, te] = np.asarray(m.predict(segs.iloc[te]), dtype=object)
+                P[r, te] = _predict_within(m, segs.iloc[te], classes)
         oof[(name, scheme)] = P
         if scheme == "grouped":
             oof_proba[name] = proba
@@ -791,7 +797,7 @@ def transfer_language(segments: pd.DataFrame, labels, models: dict[str, object],
     for name, est in models.items():
         with _one_thread():
             m = clone(est).fit(segs[train_mask], y[train_mask])
-        p = np.asarray(m.predict(segs[test]), dtype=object)
+        p = _predict_within(m, segs[test], classes)
         lo, hi = bootstrap_articles(y[test], p, segs.loc[test, "article_id"], classes, n_boot, seed)
         rows.append({"model": name, "scheme": f"train {train_language} → test {test_language}",
                      "macro_f1": macro_f1(y[test], p, classes), "ci_low": lo, "ci_high": hi,
