@@ -257,7 +257,12 @@ def test_summarise_comparison_mean_and_sd():
     s = T.summarise_comparison(runs).set_index("model")
     assert s.at["B", "npmi_mean"] == pytest.approx(0.2)
     assert s.at["B", "npmi_sd"] == pytest.approx(math.sqrt(0.02))  # sample SD of 0.1, 0.3
-    assert s.at["L", "npmi_sd"] == 0.0 and s.at["B", "seeds"] == 2
+    assert s.at["L", "npmi_sd"] == 0.0 and s.at["B", "seeds"] == 2 and s.at["B", "seeds_with_topics"] == 2
+    # a seed whose fit found no topic (NaN measures) is skipped by the means, and counted
+    runs.loc[1, ["npmi", "diversity"]] = math.nan
+    s = T.summarise_comparison(runs).set_index("model")
+    assert s.at["B", "npmi_mean"] == pytest.approx(0.1) and s.at["B", "seeds_with_topics"] == 1
+    assert s.at["B", "seeds"] == 2
 
 
 def test_baselines_fit_the_same_tokens_deterministically(segments, tokenizer):

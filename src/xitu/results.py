@@ -88,8 +88,12 @@ def topic_lines(figures: Path) -> list[str]:
         return []
     rows = {r["model"]: r for r in mc.to_dict("records")}
     b = rows.get("BERTopic")
+    partial = ""
+    if b is not None and "seeds" in b and pd.notna(b.get("seeds_with_topics")) and b["seeds_with_topics"] < b["seeds"]:
+        partial = (f"; NPMI and diversity of BERTopic over the {int(b['seeds_with_topics'])} seeds whose fit found a topic "
+                   "(the others put every document in the outlier topic)")
     out = ["- **Topics** (`figures/02-topics/model_comparison.csv`, "
-           f"{int(b['seeds']) if b is not None and 'seeds' in b else '?'} seeds; mean ± SD):", "",
+           f"{int(b['seeds']) if b is not None and 'seeds' in b else '?'} seeds; mean ± SD{partial}):", "",
            "  | model | topics | NPMI | NPMI within languages | diversity | outliers after reduction | ARI across seeds | Chinese segments in mixed topics |",
            "  |---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():

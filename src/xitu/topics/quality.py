@@ -268,7 +268,8 @@ def compare_models(docs: Sequence[str], seeds: Sequence[int], settings: TopicSet
 
 
 def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation (over seeds) of every measure, one row per model."""
+    """Mean and standard deviation (over seeds) of every measure, one row per model;
+    ``seeds_with_topics`` counts the seeds whose NPMI is defined (the means skip the others)."""
     measures = ["n_topics", "npmi", "npmi_within", "diversity", "outlier_share_raw", "outlier_share", "mixed_share", "ari",
                 "fit_seconds"]
     measures = [m for m in measures if m in runs.columns]
@@ -279,6 +280,8 @@ def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
         out[f"{m}_mean"] = mean[m]
         out[f"{m}_sd"] = sd[m]
     out.insert(0, "seeds", g.size())
+    if "npmi" in runs.columns:  # a seed whose fit found no topic has no NPMI or diversity
+        out.insert(1, "seeds_with_topics", runs.groupby("model", sort=False)["npmi"].count())
     return out.reset_index()
 
 

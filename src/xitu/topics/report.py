@@ -371,11 +371,12 @@ def comparison_figure(summary: pd.DataFrame):
     n = int(summary["seeds"].iloc[0]) if len(summary) else 0
     fig.suptitle(f"BERTopic vs LDA vs NMF on the same tokens (mean ± SD over {n} seeds; ARI: mean with the other seeds)",
                  fontsize=12, x=0.01, ha="left")
-    cols = ["model", "seeds"] + [f"{m}_{s}" for m in ("n_topics", "npmi", "npmi_within", "diversity", "outlier_share_raw",
-                                                      "outlier_share", "ari", "mixed_share")
-                                 for s in ("mean", "sd") if f"{m}_{s}" in summary.columns]
-    table = summary[cols].copy()
-    for c in cols[2:]:
+    counts = [c for c in ("seeds", "seeds_with_topics") if c in summary.columns]
+    measures = [f"{m}_{s}" for m in ("n_topics", "npmi", "npmi_within", "diversity", "outlier_share_raw",
+                                     "outlier_share", "ari", "mixed_share")
+                for s in ("mean", "sd") if f"{m}_{s}" in summary.columns]
+    table = summary[["model", *counts, *measures]].copy()
+    for c in measures:
         table[c] = round_sig(table[c].astype(float), 4)
     return fig, table
 
