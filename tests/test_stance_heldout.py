@@ -102,3 +102,21 @@ def test_held_out_scores_are_those_of_the_articles(prose, paths, tmp_path):
         assert 0 <= r.ci_low <= r.ci_high <= 1
     total = scores[scores["language"] == "all"].set_index("model")["macro_f1"]
     assert total[stance.DEFAULT_NAME] > total[stance.REFERENCE_NAME] + 0.1, total
+
+
+def test_the_committed_check_reads_cleanly_and_both_annotators_agree(paths):
+    """data/checks/prose (README.md there): 36 articles ingest with no issue, every gold row
+    names its article, and the second annotator's labels are of the same articles and agree
+    with gold.tsv, except where gold.tsv records an adjudication."""
+    folder = paths.root / "data" / "checks" / "prose"
+    check = read_check(folder)
+    assert len(check.gold) == 36 and not check.issues
+    assert check.gold.groupby(["language", "stance"]).size().eq(3).all()
+    gold = read_gold(folder / "gold.tsv")
+    second = pd.read_csv(folder / "second_annotator.tsv", sep="\t", dtype=str, keep_default_na=False)
+    second["number"] = second["number"].astype(int)
+    both = gold.merge(second, on=["file", "number"], suffixes=("", "_second"), validate="1:1")
+    assert len(both) == len(gold) == len(second)
+    assert (both["title"] == both["title_second"].str.strip()).all()
+    differ = both[both["stance"] != both["stance_second"]]
+    assert differ["why"].str.contains("adjudicated", case=False).all(), differ[["file", "number"]]
