@@ -540,3 +540,6 @@ def test_mixed_language_body_is_cut_into_one_language_sentences():
     assert [s.text for s in split_body(en, "en")] == [
         "The ministry announced new controls on rare earths today.", "商务部表示，这是正常措施。", "美国表示反对。",
         "Analysts were cautious."]
+    # a Chinese sentence ending in 〇 (the zero of years) or a supplementary ideograph is cut too
+    en = "Prices peaked that year. 价格在二〇〇〇。 Then they fell."
+    assert [s.text for s in split_body(en, "en")] == ["Prices peaked that year.", "价格在二〇〇〇。", "Then they fell."]

@@ -69,6 +69,12 @@ def test_stance_lines_for_a_corpus_without_chinese_gold_or_without_labels(tmp_pa
     lines = "\n".join(results.stance_lines(tmp_path))
     assert "| trained on English, tested on Chinese | ≥ 0.55 | not measured (no gold segments on one side) | — |" in lines
     assert "| drop when headings are removed | ≤ 0.05 | 0.00 | yes |" in lines
+    # a label left out for too few examples is said, next to the score and in the target row
+    sc = pd.read_csv(folder / "scores.csv").assign(labels="escalation, none, self-reliance")
+    sc.to_csv(folder / "scores.csv", index=False)
+    lines = "\n".join(results.stance_lines(tmp_path))
+    assert "Macro-F1 over the 3 labels the gold set can train; left out (too few examples): cooperation" in lines
+    assert "| grouped macro-F1 (without cooperation) | ≥ 0.68 | 0.60 | **no** |" in lines
     (folder / "SKIPPED.md").write_text("# Skipped\n\nno gold labels for the segments of this corpus yet\n")
     assert results.stance_lines(tmp_path) == [
         "- **Stance**: not evaluated on this corpus: no gold labels for the segments of this corpus yet"]

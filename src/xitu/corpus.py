@@ -42,7 +42,7 @@ from typing import Iterable
 import pandas as pd
 
 from xitu.io import write_csv
-from xitu.text import WRAP_SPACE_RE, detect_language, detect_script, strip_invisible, to_simplified
+from xitu.text import HAN, WRAP_SPACE_RE, detect_language, detect_script, strip_invisible, to_simplified
 
 HEADER = ("Workflow", None, "icon", "Search documents")  # None: the query line
 
@@ -558,7 +558,7 @@ def split_chinese(text: str) -> list[str]:
     return parts
 
 
-ZH_FULL_STOP_RE = re.compile(r".+?(?:(?<=[\u3400-\u9fff])[。！？]+[”」』）]*|$)", re.S)
+ZH_FULL_STOP_RE = re.compile(f".+?(?:(?<=[{HAN}])[。！？]+[”」』）]*|$)", re.S)
 
 
 def _split_zh_full_stops(text: str) -> list[str]:

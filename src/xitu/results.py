@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from xitu.paths import Paths
-from xitu.settings import TARGETS
+from xitu.settings import STANCE_LABELS, TARGETS
 
 START = "<!-- results:start (written by `xitu run` from figures/ and data/; do not edit by hand) -->"
 END = "<!-- results:end -->"
@@ -90,8 +90,10 @@ def topic_lines(figures: Path) -> list[str]:
     b = rows.get("BERTopic")
     partial = ""
     if b is not None and "seeds" in b and pd.notna(b.get("seeds_with_topics")) and b["seeds_with_topics"] < b["seeds"]:
-        partial = (f"; NPMI and diversity of BERTopic over the {int(b['seeds_with_topics'])} seeds whose fit found a topic "
-                   "(the others put every document in the outlier topic)")
+        n = int(b["seeds_with_topics"])
+        partial = (f"; NPMI and diversity of BERTopic over the {n} seed(s) whose fit found a topic "
+                   "(the others put every document in the outlier topic)" if n else
+                   "; BERTopic found no topic with any seed (every document an outlier): no NPMI or diversity")
     out = ["- **Topics** (`figures/02-topics/model_comparison.csv`, "
            f"{int(b['seeds']) if b is not None and 'seeds' in b else '?'} seeds; mean ± SD{partial}):", "",
            "  | model | topics | NPMI | NPMI within languages | diversity | outliers after reduction | ARI across seeds | Chinese segments in mixed topics |",
@@ -147,11 +149,19 @@ def stance_lines(figures: Path) -> list[str]:
            f"**{_f(best['macro_f1'])}** ({_f(best['ci_low'])}–{_f(best['ci_high'])}) on {int(best['n'])} gold segments."]
     for r in grouped.iloc[1:].itertuples(index=False):
         out.append(f"  {r.model}: {_f(r.macro_f1)} ({_f(r.ci_low)}–{_f(r.ci_high)}).")
+    left_out = []
+    if "labels" in scores and isinstance(best.get("labels"), str):
+        scored = [l.strip() for l in best["labels"].split(",")]
+        left_out = [l for l in STANCE_LABELS if l not in scored]
+        if left_out:
+            out.append(f"  Macro-F1 over the {len(scored)} labels the gold set can train; left out (too few examples): "
+                       f"{', '.join(left_out)}: not comparable with a four-label figure or target.")
     opt = scores[scores["scheme"].str.startswith("stratified") & scores["model"].eq(best["model"])]
     if len(opt):
         out.append(f"  Segment-stratified folds (same-article leakage, optimistic): {_f(opt.iloc[0]['macro_f1'])}.")
     transfer = _read(figures / "03-stance" / "transfer_checks.csv")
-    checks = [("grouped macro-F1", f"≥ {TARGETS['stance_macro_f1_grouped']}", best["macro_f1"],
+    checks = [("grouped macro-F1" + (f" (without {', '.join(left_out)})" if left_out else ""),
+               f"≥ {TARGETS['stance_macro_f1_grouped']}", best["macro_f1"],
                best["macro_f1"] >= TARGETS["stance_macro_f1_grouped"])]
     if len(ref):
         gap = best["macro_f1"] - ref.iloc[0]["macro_f1"]
@@ -185,6 +195,10 @@ def stance_lines(figures: Path) -> list[str]:
 def heldout_lines(figures: Path) -> list[str]:
     """Article-level scores on the held-out check articles (notebook 03, when the project has
     ``data/checks/prose/``): every model, over all articles and per language."""
+    note = figures / "03-stance" / "heldout_not_measured.md"
+    if note.is_file():  # xitu.stance_heldout.NOT_MEASURED_FILE
+        reason = " ".join(note.read_text(encoding="utf-8").replace("# Held-out articles not measured", "").split())
+        return [f"- **Held-out articles** (`data/checks/prose/`): not measured: {reason}"]
     held = _read(figures / "03-stance" / "heldout_articles.csv")
     if held is None or not {"model", "language", "macro_f1"} <= set(held.columns) or held.empty:
         return []
