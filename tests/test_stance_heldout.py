@@ -157,6 +157,10 @@ def test_what_read_check_refuses_and_what_it_accepts(tmp_path):
                        f"en.txt\t2\t{COOP[0]}\ten\tcooperation\t"])
     check = read_check(ok)
     assert check.gold["language"].tolist() == ["en", "en"]  # read from the articles
+    # a file name that is not an export of the folder
+    (ok / "gold.tsv").write_text(HEADER + f"EN.txt\t1\t{ESC[0]}\ten\tescalation\t\n", encoding="utf-8")
+    with pytest.raises(CheckError, match=r"gold.tsv:2: no export 'EN.txt' in .* \(exports with articles: en.txt\)"):
+        read_check(ok)
     # an article of the exports without a row
     (ok / "gold.tsv").write_text(HEADER + f"en.txt\t2\t{COOP[0]}\ten\tcooperation\t\n", encoding="utf-8")
     with pytest.raises(CheckError, match=r"en.txt:5: article 1 has no row in gold.tsv"):

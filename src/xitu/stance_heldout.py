@@ -141,7 +141,7 @@ def read_check(folder: str | Path) -> Check:
     gold = read_gold(folder / GOLD_FILE)
     try:
         corpus = ingest(folder)
-    except ValueError as e:  # an export that cannot be read at all (ExportFormatError names file and line)
+    except (ValueError, OSError) as e:  # an export that cannot be read at all, or none at all
         raise CheckError(f"{folder}: {e}") from None
     arts = corpus.articles.set_index("article_id")
     n_segments = corpus.segments.groupby("article_id").size()
@@ -161,7 +161,11 @@ def read_check(folder: str | Path) -> Check:
         where = f"{folder / GOLD_FILE}:{r['gold_line']}"
         if pd.isna(r["article_id"]):
             n = int((places["file"] == r["file"]).sum())
-            problems.append(f"{where}: {r['file']} has no article {r['number']} ({n} article(s) read from it)")
+            if n == 0:
+                exports = ", ".join(sorted(places["file"].unique()))
+                problems.append(f"{where}: no export {r['file']!r} in {folder} (exports with articles: {exports})")
+            else:
+                problems.append(f"{where}: {r['file']} has no article {r['number']} ({n} article(s) read from it)")
             continue
         here = titles.get((r["file"], int(r["line"])), arts.at[r["article_id"], "title"])
         if comparable_title(here) != comparable_title(r["title"]):
@@ -182,8 +186,8 @@ def read_check(folder: str | Path) -> Check:
     dup = joined[joined["article_id"].notna() & joined["article_id"].duplicated(keep=False)]
     for aid, rows in dup.groupby("article_id"):
         lines = ", ".join(map(str, rows["gold_line"]))
-        problems.append(f"{folder / GOLD_FILE}: lines {lines} point at one article (ingest read it as one: the same "
-                        "article in two exports or scripts); keep one row")
+        problems.append(f"{folder / GOLD_FILE}: lines {lines} point at one article (ingest read them as one: the same "
+                        "article twice, or in two scripts); keep one row")
     missing = places[~places["article_id"].isin(joined["article_id"])]
     for _, m in missing.drop_duplicates("article_id").iterrows():
         problems.append(f"{folder / m['file']}:{m['line']}: article {m['number']} has no row in {GOLD_FILE}; "
