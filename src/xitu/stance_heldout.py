@@ -87,35 +87,34 @@ def read_gold(path: str | Path, labels=STANCE_LABELS) -> pd.DataFrame:
         table = read_table(path, required=GOLD_COLUMNS, row_problems=found)
     except LabelError as e:
         raise CheckError(str(e)) from None
-    problems = [f"{path}:{line}: {why}" for line, why in found]
+    problems = list(found)  # (line, why): rows with more cells than the header, then the checks below
     records, seen = [], {}
     for line, row in table.rows:
         rec = {c: str(row.get(c, "")).strip() for c in table.columns}
         rec.setdefault("language", "")
         rec["stance"] = rec["stance"].lower()
         rec["language"] = rec["language"].lower()
-        where = f"{path}:{line}"
         if not rec["file"] or not rec["title"]:
-            problems.append(f"{where}: the file and the title must be given")
+            problems.append((line, "the file and the title must be given"))
             continue
         if not _NUMBER_RE.fullmatch(rec["number"]) or int(rec["number"]) < 1:
-            problems.append(f"{where}: number {rec['number']!r} is not a whole number from 1")
+            problems.append((line, f"number {rec['number']!r} is not a whole number from 1"))
             continue
         if rec["stance"] not in labels:
-            problems.append(f"{where}: stance {rec['stance']!r} is not one of {', '.join(labels)}")
+            problems.append((line, f"stance {rec['stance']!r} is not one of {', '.join(labels)}"))
             continue
         if rec["language"] and rec["language"] not in LANGUAGES:
-            problems.append(f"{where}: language {rec['language']!r} is not one of {', '.join(LANGUAGES)} "
-                            "(or leave it empty: it is read from the article)")
+            problems.append((line, f"language {rec['language']!r} is not one of {', '.join(LANGUAGES)} "
+                                   "(or leave it empty: it is read from the article)"))
             continue
         key = (rec["file"], int(rec["number"]))
         if key in seen:
-            problems.append(f"{where}: article {key[1]} of {key[0]} is already given on line {seen[key]}")
+            problems.append((line, f"article {key[1]} of {key[0]} is already given on line {seen[key]}"))
             continue
         seen[key] = line
         records.append({**rec, "number": int(rec["number"]), "gold_line": line})
     if problems:
-        raise _problems(sorted(problems, key=lambda p: int(p.rsplit(":", 2)[-2]) if p.rsplit(":", 2)[-2].isdigit() else 0))
+        raise _problems([f"{path}:{line}: {why}" for line, why in sorted(problems, key=lambda p: p[0])])
     if not records:
         raise CheckError(f"{path}: no article rows below the header")
     return pd.DataFrame(records)
