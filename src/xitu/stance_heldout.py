@@ -178,10 +178,10 @@ def read_check(folder: str | Path) -> Check:
             continue
         language = _article_language(arts.at[r["article_id"], "language"], arts.at[r["article_id"], "script"])
         if r["language"] and r["language"] != language:
+            merged = ";" in str(arts.at[r["article_id"], "occurrences"])
             problems.append(f"{where}: language {r['language']!r}, but ingest read article {r['number']} of {r['file']} "
-                            f"as {language!r}" + (" (the same article is in another export too; it is scored in "
-                                                  "Simplified script)" if str(arts.at[r['article_id'], 'occurrences']).count(";")
-                                                  else ""))
+                            f"as {language!r}" + (" (the same article is in another export too, and is scored in "
+                                                  "Simplified script)" if merged else ""))
     dup = joined[joined["article_id"].notna() & joined["article_id"].duplicated(keep=False)]
     for aid, rows in dup.groupby("article_id"):
         lines = ", ".join(map(str, rows["gold_line"]))
