@@ -735,7 +735,7 @@ def _run_jobs(it, schemes, models, segs, y, plain, classes, n_repeats, oof, oof_
                 proba[r, te] = _proba_aligned(m, segs.iloc[te], classes)
                 P[r, te] = np.asarray(classes, dtype=object)[proba[r, te].argmax(axis=1)]
                 if plain is not None:
-                    Q[r, te] = np.asarray(classes, dtype=object)[_proba_aligned(m, plain.iloc[te], classes).argmax(axis=1)]
+                    Q[r, te] = _predict_within(m, plain.iloc[te], classes)
             else:
                 P[r, te] = _predict_within(m, segs.iloc[te], classes)
         oof[(name, scheme)] = P
