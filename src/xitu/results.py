@@ -195,9 +195,11 @@ def stance_lines(figures: Path) -> list[str]:
 def heldout_lines(figures: Path) -> list[str]:
     """Article-level scores on the held-out check articles (notebook 03, when the project has
     ``data/checks/prose/``): every model, over all articles and per language."""
-    note = figures / "03-stance" / "heldout_not_measured.md"
-    if note.is_file():  # xitu.stance_heldout.NOT_MEASURED_FILE
-        reason = " ".join(note.read_text(encoding="utf-8").replace("# Held-out articles not measured", "").split())
+    from xitu.stance_heldout import NOT_MEASURED_FILE, NOT_MEASURED_TITLE
+
+    note = figures / "03-stance" / NOT_MEASURED_FILE
+    if note.is_file():
+        reason = " ".join(note.read_text(encoding="utf-8").replace(NOT_MEASURED_TITLE, "").split())
         return [f"- **Held-out articles** (`data/checks/prose/`): not measured: {reason}"]
     held = _read(figures / "03-stance" / "heldout_articles.csv")
     if held is None or not {"model", "language", "macro_f1"} <= set(held.columns) or held.empty:

@@ -19,7 +19,6 @@ all articles, with a 95% bootstrap interval over articles.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ DEFAULT_CHECK_DIR = Path("data") / "checks" / "prose"
 GOLD_FILE = "gold.tsv"
 #: Written into the figure folder instead of the scores when the check cannot be read.
 NOT_MEASURED_FILE = "heldout_not_measured.md"
+NOT_MEASURED_TITLE = "# Held-out articles not measured"
 GOLD_COLUMNS = ("file", "number", "title", "stance")  # required; ``language`` and ``why`` are optional
 #: The ``language`` values: what ingest read each article as (English; Chinese by script).
 LANGUAGES = ("en", "zh_hans", "zh_hant")
@@ -63,10 +63,11 @@ def _problems(found: list[str]) -> CheckError:
 
 def comparable_title(title: str) -> str:
     """A title as ingest stores it, for comparing a gold row with its article: invisible
-    characters removed, NFKC, Simplified script, white space runs as one space."""
-    from xitu.text import strip_invisible, to_simplified
+    characters removed, NFKC, Simplified script, white space runs as one space (the
+    normalisation of :func:`xitu.vectorise.prepare`)."""
+    from xitu.vectorise import prepare
 
-    return " ".join(to_simplified(unicodedata.normalize("NFKC", strip_invisible(str(title)))).split())
+    return prepare(title)
 
 
 def read_gold(path: str | Path, labels=STANCE_LABELS) -> pd.DataFrame:
@@ -289,7 +290,7 @@ def run_check(folder: str | Path, models: dict, train_segments: pd.DataFrame, la
         check = read_check(folder)
         scores, preds = score_check(check, models, train_segments, labels, n_boot=n_boot, seed=seed)
     except CheckError as e:
-        atomic_write_text(Path(figures) / NOT_MEASURED_FILE, f"# Held-out articles not measured\n\n{e}\n")
+        atomic_write_text(Path(figures) / NOT_MEASURED_FILE, f"{NOT_MEASURED_TITLE}\n\n{e}\n")
         print(f"held-out articles not measured: {e}")
         return None
     return check, scores, preds

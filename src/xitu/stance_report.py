@@ -62,7 +62,7 @@ def heldout_figure(scores: pd.DataFrame):
     rows["scheme"] = [f"{lang}, {n} articles" for lang, n in zip(rows["language"], rows["n_articles"])]
     fig, _ = scores_figure(rows, xlabel="article-level macro-F1 (bars: 95% bootstrap over articles)",
                            title="Held-out articles no model choice has seen (trained on all gold)",
-                          highlight=rows["model"].iloc[0] if len(rows) else None)
+                           highlight=rows["model"].iloc[0] if len(rows) else None)
     return fig, scores
 
 
