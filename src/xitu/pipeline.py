@@ -266,7 +266,7 @@ def run_manifest(previous: dict | None, ran: dict[str, dict]) -> dict:
     }
 
 
-def _cpu_model() -> str | None:
+def cpu_model() -> str | None:
     """The CPU's model name (Linux ``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
     import platform
 
@@ -305,7 +305,7 @@ def machine_record() -> dict:
     return {
         "machine": platform.machine(),
         "processor": platform.processor(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "numba_cpu": _numba_cpu(),
         "cpu_count": os.cpu_count(),
         "threadpools": pools,
