@@ -587,16 +587,15 @@ def evaluation_plan(segments: pd.DataFrame, labels, n_splits: int = 5, min_artic
         # a label used once cannot be trained or evaluated, but need not stop the others:
         # leave it out (the plan's note says so) when what remains can train
         counts = pd.Series(labels, dtype=object).value_counts()
-        rare = {k: int(v) for k, v in counts.items() if v < 2}
-        keep = [v not in rare for v in labels]
+        rare = {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])) if v < 2}
         try:
             if not rare or len(labels) != len(segments):
                 raise ValueError
-            y = _check_labels([v for v, k in zip(labels, keep) if k])
+            kept, kept_labels = EvaluationPlan(0, dropped=rare).apply(segments, labels)
+            y = _check_labels(kept_labels)
         except ValueError:
             return EvaluationPlan(0, f"the gold set cannot train a model ({e}): {hint}")
-        dropped = dict(sorted(rare.items(), key=lambda kv: str(kv[0])))
-        segments = segments.reset_index(drop=True)[np.array(keep)]
+        dropped, segments = rare, kept
     n_articles = int(segments["article_id"].nunique())
     if n_articles < min_articles:
         return EvaluationPlan(0, f"the gold labels come from {n_articles} article(s); cross-validation that holds out "
