@@ -98,3 +98,20 @@ def test_heldout_lines_are_written_from_the_table(tmp_path):
     assert lines[0].startswith("- **Held-out articles** (`figures/03-stance/heldout_articles.csv`; 6 articles")
     assert lines[1] == "  m: **0.71** (0.60–0.80); en 0.50 (3); zh_hant 0.90 (3); articles predicted *none*: 1 (gold: 2)."
     assert lines[2] == "  ref: **0.30** (0.10–0.45); articles predicted *none*: 0 (gold: 2)."
+
+
+def test_word_rule_lines_are_written_from_the_table(tmp_path):
+    from xitu.results import word_rule_lines
+    from xitu.io import write_csv
+    import pandas as pd
+
+    assert word_rule_lines(tmp_path) == []  # no notebook 02 yet: no line
+    table = pd.DataFrame({"kind": ["word rule on BERTopic's clusters", "model"], "name": ["rule A", "NMF"],
+                          "seeds": [3, 3], "npmi_mean": [0.0123, 0.2], "npmi_sd": [0.001, 0.002],
+                          "diversity_mean": [0.91, 0.8], "diversity_sd": [0.01, 0.02]})
+    (tmp_path / "02-topics").mkdir()
+    write_csv(table, tmp_path / "02-topics" / "word_rules.csv")
+    lines = word_rule_lines(tmp_path)
+    assert "3 seeds" in lines[1]
+    assert "  | rule A | 0.012 ± 0.001 | 0.910 ± 0.010 |" in lines
+    assert "  | NMF (its own topics) | 0.200 ± 0.002 | 0.800 ± 0.020 |" in lines

@@ -512,3 +512,70 @@ def test_baselines_refuse_impossible_topic_counts_with_a_message():
     with pytest.raises(ValueError, match="4 topics for 3 document"):
         fit_baseline("nmf", docs, 4)
     assert len(fit_baseline("nmf", iter(docs), 2).topics) == 3  # any iterable of texts, read once
+
+
+# --------------------------------------------------------------------------- rules for topic words
+
+
+def test_most_coherent_words_by_hand():
+    """The bound's greedy choice: start from the best c-TF-IDF word, then add the word that
+    co-occurs most with those chosen; a word that never meets them comes last."""
+    from scipy import sparse
+
+    from xitu.topics.quality import _most_coherent
+
+    # documents × candidates a, b, c, d: a and c always together, b with a half the time, d alone
+    occ = sparse.csc_matrix(np.array([[1, 1, 1, 0], [1, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 1], [1, 0, 1, 0]]))
+    assert _most_coherent(["a", "b", "c", "d"], occ, 3) == ["a", "c", "b"]
+    assert _most_coherent(["a", "b", "c", "d"], occ, 10) == ["a", "c", "b", "d"]
+    assert _most_coherent(["d", "a", "b", "c"], occ[:, [3, 0, 1, 2]], 2)[0] == "d"  # the first stays first
+
+
+def test_word_rules_on_the_same_clusters(fit, tokenizer):
+    """Every rule names words for every topic of the fit, from its vocabulary and without
+    its filler words; the rule in use is the fit's own words; the bound picks among the
+    30 best c-TF-IDF words and starts with the best one; the relevance rule ranks by
+    λ·log p(w|t) + (1−λ)·log lift computed here from the raw counts (the c-TF-IDF rules
+    normalise their input in place: a shared matrix made relevance rank square roots of
+    frequencies)."""
+    rules = T.topic_word_rules(fit)
+    assert list(rules) == list(T.WORD_RULES)
+    ids = sorted(set(fit.topics.tolist()) - {T.OUTLIER})
+    vocab = fit.model.vectorizer_model.get_feature_names_out()
+    for rule, words in rules.items():
+        assert sorted(words) == ids, rule
+        for ws in words.values():
+            assert 0 < len(ws) <= 10 and len(set(ws)) == len(ws)
+            assert set(ws) <= set(vocab) and not set(ws) & set(fit.fillers), rule
+    assert rules["c-TF-IDF (in use)"] == fit.topic_words()
+    wide = T.topic_terms(fit.model, 30, fit.fillers)[0]
+    bound = rules["bound: most coherent 10 of the top 30"]
+    assert all(set(bound[t]) <= set(wide[t]) and bound[t][0] == wide[t][0] for t in ids)
+    assert any(bound[t] != wide[t][:10] for t in ids)  # it does choose
+
+    counts = np.asarray(fit.model.vectorizer_model.transform(fit.docs).todense(), dtype=float)
+    total = counts.sum(axis=0) / counts.sum()
+    t = ids[0]
+    c = counts[fit.topics == t].sum(axis=0)
+    seen = (c > 0) & ~np.isin(vocab, fit.fillers)
+    rel = 0.6 * np.log(c[seen] / c.sum()) + 0.4 * np.log(c[seen] / c.sum() / total[seen])
+    words = np.asarray(vocab)[seen]
+    by_hand = [str(words[i]) for i in np.lexsort((words, -np.round(rel, 8)))[:10]]
+    assert rules["relevance, λ = 0.6"][t][:5] == by_hand[:5]
+
+
+def test_word_rule_comparison_scores_each_rule_and_seed(fit, tokenizer):
+    texts = tokenizer.tokenize_many(fit.docs)
+    table = T.word_rule_comparison({SEED: fit}, texts)
+    assert list(table["rule"]) == list(T.WORD_RULES) and set(table["seed"]) == {SEED}
+    in_use = table.set_index("rule").loc["c-TF-IDF (in use)"]
+    s = T.score("BERTopic", SEED, fit.topic_words(), texts, fit.topics)
+    assert in_use["npmi"] == pytest.approx(s.npmi) and in_use["diversity"] == pytest.approx(s.diversity)
+    assert table.equals(T.word_rule_comparison([fit]))  # tokenised from the fit when no texts are given
+    summary = T.summarise_word_rules(pd.concat([table, table.assign(seed=SEED + 1)]))
+    assert list(summary["rule"]) == list(T.WORD_RULES) and (summary["seeds"] == 2).all()
+    assert (summary["npmi_sd"] == 0).all() and summary["what"].notna().all()
+    fig, csv = T.word_rules_figure(summary, None, 0.85)
+    assert list(csv["name"]) == list(T.WORD_RULES)
+    with pytest.raises(ValueError, match="no fitted model"):
+        T.word_rule_comparison({})

@@ -126,6 +126,26 @@ def topic_lines(figures: Path) -> list[str]:
             if value is None or value == "":
                 continue
             out.append(f"  | {what} | {target} | {_f(value, 3)} | {_met(ok(float(value)))} |")
+    return out + word_rule_lines(figures)
+
+
+def word_rule_lines(figures: Path) -> list[str]:
+    """NPMI and diversity of the rules for topic words on BERTopic's clusters
+    (``word_rules.csv`` of notebook 02), as a table."""
+    wr = _read(figures / "02-topics" / "word_rules.csv")
+    if wr is None or "kind" not in wr:
+        return []
+    rules = wr[wr["kind"] != "model"]
+    if rules.empty:
+        return []
+    out = ["", f"  Topic words by other rules on the same clusters (`figures/02-topics/word_rules.csv`, "
+               f"{int(rules['seeds'].max())} seeds; the last row picks words by NPMI itself, a bound for word choice, "
+               "not a rule to read topics by):", "",
+           "  | rule for topic words | NPMI | diversity |", "  |---|---|---|"]
+    for r in wr.to_dict("records"):
+        name = r["name"] if r["kind"] != "model" else f"{r['name']} (its own topics)"
+        out.append(f"  | {name} | {_f(r['npmi_mean'], 3)} ± {_f(r['npmi_sd'], 3)} | "
+                   f"{_f(r['diversity_mean'], 3)} ± {_f(r['diversity_sd'], 3)} |")
     return out
 
 

@@ -30,6 +30,10 @@ __all__ = [
     "warm_up_numba",
     "compare_models",
     "summarise_comparison",
+    "WORD_RULES",
+    "topic_word_rules",
+    "word_rule_comparison",
+    "summarise_word_rules",
 ]
 
 def topic_diversity(topic_words: Iterable[Sequence[str]], topn: int = 10) -> float:
@@ -285,3 +289,138 @@ def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+
+
+# --------------------------------------------------------------------------- rules for topic words
+
+#: Rules for choosing a topic's words from the same clusters (:func:`topic_word_rules`), and
+#: what each one is. The last one is a bound, not a rule to read topics by: it picks words by
+#: the coherence measure itself.
+WORD_RULES = {
+    "c-TF-IDF (in use)": "BERTopic's class-based TF-IDF of term counts (Grootendorst 2022), filler words left out",
+    "c-TF-IDF of document frequencies": "the same, counting in how many of a topic's documents a word occurs",
+    "c-TF-IDF, reduce_frequent_words": "BERTopic's option: square root of the term frequencies",
+    "relevance, λ = 0.6": "LDAvis relevance λ·log p(w|t) + (1−λ)·log lift (Sievert & Shirley 2014)",
+    "bound: most coherent 10 of the top 30": ("greedy choice by document co-occurrence among the 30 best c-TF-IDF words: "
+                                              "chosen by the measure itself, so an upper bound for word choice, not a rule"),
+}
+
+
+def _class_counts(fit: TopicFit, binary: bool = False):
+    """The fit's documents × words counts, the topic ids with documents (outliers first, as
+    BERTopic keeps them) and the topics × words count matrix."""
+    from scipy import sparse
+
+    counts = sparse.csr_matrix(fit.model.vectorizer_model.transform(fit.docs), dtype=np.float64)
+    if binary:
+        counts.data = np.ones_like(counts.data)
+    classes = sorted(set(fit.topics.tolist()))
+    M = sparse.csr_matrix(np.vstack([np.asarray(counts[fit.topics == t].sum(axis=0)).ravel() for t in classes]))
+    return counts, classes, M
+
+
+def _ranked_rows(scores: np.ndarray, classes: list[int], vocab: np.ndarray, topn: int,
+                 exclude: Iterable[str]) -> dict[int, list[str]]:
+    from xitu.topics.model import _top_words
+
+    words = _top_words(scores, vocab, topn, exclude)
+    return {t: words[k] for k, t in enumerate(classes) if t != OUTLIER}
+
+
+def _most_coherent(candidates: list[str], occurrence, topn: int) -> list[str]:
+    """Greedy: the first candidate, then each time the candidate with the highest mean NPMI
+    (document co-occurrence) with those chosen; ties go to the earlier candidate."""
+    X = np.asarray(occurrence.todense(), dtype=np.float64)
+    n = len(X)
+    p = X.mean(axis=0)
+    joint = (X.T @ X) / n
+    eps = 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = np.log((joint + eps) / np.maximum(np.outer(p, p), eps)) / -np.log(joint + eps)
+    chosen = [0]
+    while len(chosen) < min(topn, len(candidates)):
+        rest = [i for i in range(len(candidates)) if i not in chosen]
+        gain = np.round(npmi[np.ix_(rest, chosen)].mean(axis=1), 10)
+        chosen.append(rest[int(np.argmax(gain))])  # argmax: the first of equal gains
+    return [candidates[i] for i in chosen]
+
+
+def topic_word_rules(fit: TopicFit, topn: int | None = None, candidates: int = 30,
+                     relevance_lambda: float = 0.6) -> dict[str, dict[int, list[str]]]:
+    """Each topic's top words under each rule of :data:`WORD_RULES`, on the fit's own
+    clusters and tokens, the fit's filler words left out (topic id → words; outliers not
+    included). Ties are broken by the word, as in the fit."""
+    from scipy import sparse
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    topn = topn or fit.settings.top_n_words
+    vocab = np.asarray(fit.model.vectorizer_model.get_feature_names_out(), dtype=object)
+    counts, classes, M = _class_counts(fit)
+    _, _, B = _class_counts(fit, binary=True)
+    out: dict[str, dict[int, list[str]]] = {}
+    names = list(WORD_RULES)
+    out[names[0]] = fit.topic_words(topn)
+
+    def ctfidf(matrix, **options):  # transform() normalises its input in place: give it a copy
+        return np.asarray(ClassTfidfTransformer(**options).fit(matrix).transform(matrix.copy()).todense())
+
+    out[names[1]] = _ranked_rows(ctfidf(B), classes, vocab, topn, fit.fillers)
+    out[names[2]] = _ranked_rows(ctfidf(M, reduce_frequent_words=True), classes, vocab, topn, fit.fillers)
+    C = np.asarray(M.todense())
+    p_wt = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
+    p_w = C.sum(axis=0) / max(C.sum(), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = relevance_lambda * np.log(p_wt) + (1 - relevance_lambda) * np.log(p_wt / p_w)
+    finite = np.isfinite(rel)
+    floor = rel[finite].min() if finite.any() else 0.0
+    out[names[3]] = _ranked_rows(np.where(finite, rel - floor + 1.0, 0.0), classes, vocab, topn, fit.fillers)
+    occurrence = counts.tocsc()
+    occurrence.data = np.ones_like(occurrence.data)
+    column = {w: i for i, w in enumerate(vocab)}
+    C_use = fit.model.c_tf_idf_.tocsr()
+    offset = 1 if fit.model._outliers else 0
+    bound = {}
+    for t in sorted(set(fit.topics.tolist()) - {OUTLIER}):
+        row = np.asarray(C_use[t + offset].todense())
+        cands = _ranked_rows(row, [t], vocab, candidates, fit.fillers)[t]
+        bound[t] = _most_coherent(cands, sparse.csc_matrix(occurrence[:, [column[w] for w in cands]]), topn) if cands else []
+    out[names[4]] = bound
+    return out
+
+
+def word_rule_comparison(fits: dict[int, TopicFit] | Sequence[TopicFit], texts: Sequence[Sequence[str]] | None = None,
+                         topn: int | None = None) -> pd.DataFrame:
+    """NPMI and diversity (the measures of :func:`score`) of every rule of
+    :data:`WORD_RULES` on the same clusters, one row per rule and seed. ``texts`` are the
+    tokenised documents NPMI counts in (default: the fits' documents with their tokeniser).
+    What it can show: how much of the gap to a lexical model such as NMF the choice of words
+    can close on these clusters; the bound row says how far word choice alone could go."""
+    fits = list(fits.values()) if isinstance(fits, dict) else list(fits)
+    if not fits:
+        raise ValueError("no fitted model to compare word rules on")
+    rows = []
+    tokenised: tuple[list[str], list] | None = None  # fits of one comparison share their documents
+    for fit in fits:
+        n = topn or fit.settings.top_n_words
+        toks = texts
+        if toks is None:
+            if tokenised is None or tokenised[0] != fit.docs:
+                tokenised = (fit.docs, fit.tokenizer.tokenize_many(fit.docs))
+            toks = tokenised[1]
+        for rule, words in topic_word_rules(fit, n).items():
+            lists = [w for t, w in sorted(words.items())]
+            rows.append({"rule": rule, "seed": fit.settings.seed, "n_topics": len(lists),
+                         "npmi": _undefined_as_nan(lambda: npmi_coherence(lists, toks, n)[0]),
+                         "diversity": _undefined_as_nan(lambda: topic_diversity(lists, n))})
+    return pd.DataFrame(rows)
+
+
+def summarise_word_rules(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and SD over seeds of :func:`word_rule_comparison`, one row per rule (in the
+    order of :data:`WORD_RULES`), with what each rule is."""
+    g = table.groupby("rule", sort=False)
+    out = pd.DataFrame({"seeds": g.size(), "npmi_mean": g["npmi"].mean(), "npmi_sd": g["npmi"].std(ddof=1),
+                        "diversity_mean": g["diversity"].mean(), "diversity_sd": g["diversity"].std(ddof=1)})
+    out = out.fillna({"npmi_sd": 0.0, "diversity_sd": 0.0}).reset_index()
+    out["what"] = out["rule"].map(WORD_RULES)
+    return out

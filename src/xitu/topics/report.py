@@ -19,6 +19,7 @@ from xitu.topics.quality import language_mix, mixed_share
 
 
 __all__ = [
+    "word_rules_figure",
     "segment_assignments",
     "TopicsOverTime",
     "topics_over_time",
@@ -377,6 +378,51 @@ def comparison_figure(summary: pd.DataFrame):
                 for s in ("mean", "sd") if f"{m}_{s}" in summary.columns]
     table = summary[["model", *counts, *measures]].copy()
     for c in measures:
+        table[c] = round_sig(table[c].astype(float), 4)
+    return fig, table
+
+
+def word_rules_figure(rules: pd.DataFrame, models: pd.DataFrame | None = None, diversity_target: float | None = None):
+    """NPMI against diversity of each rule for topic words on BERTopic's clusters
+    (:func:`xitu.topics.summarise_word_rules`), ±1 SD over seeds, with the LDA and NMF
+    models of :func:`xitu.topics.summarise_comparison` (``models``) in grey. Dashed lines:
+    NMF's NPMI and ``diversity_target``. The table behind it has one row per rule or model."""
+    from xitu.plots import PALETTE, figure, wrap
+
+    fig, ax = figure(figsize=(8.6, 5.2))
+    rows = []
+    for k, r in enumerate(rules.itertuples(index=False)):
+        bound = r.rule.startswith("bound")
+        ax.errorbar(r.diversity_mean, r.npmi_mean, xerr=r.diversity_sd, yerr=r.npmi_sd, fmt="D" if bound else "o",
+                    color=PALETTE[k % len(PALETTE)], mfc="white" if bound else PALETTE[k % len(PALETTE)], ms=7, capsize=3,
+                    label=wrap(f"{r.rule}: {r.npmi_mean:.3f} / {r.diversity_mean:.3f}", 46))
+        rows.append({"kind": "word rule on BERTopic's clusters", "name": r.rule, "seeds": int(r.seeds),
+                     "npmi_mean": r.npmi_mean, "npmi_sd": r.npmi_sd, "diversity_mean": r.diversity_mean,
+                     "diversity_sd": r.diversity_sd})
+    nmf_npmi = None
+    if models is not None:
+        for r in models[models["model"].isin(["LDA", "NMF"])].itertuples(index=False):
+            ax.errorbar(r.diversity_mean, r.npmi_mean, xerr=r.diversity_sd, yerr=r.npmi_sd, fmt="s", color="#777777",
+                        ms=6, capsize=3)
+            ax.annotate(r.model, (r.diversity_mean, r.npmi_mean), xytext=(6, 4), textcoords="offset points",
+                        fontsize=9, color="#555555")
+            rows.append({"kind": "model", "name": r.model, "seeds": int(r.seeds), "npmi_mean": r.npmi_mean,
+                         "npmi_sd": r.npmi_sd, "diversity_mean": r.diversity_mean, "diversity_sd": r.diversity_sd})
+            if r.model == "NMF":
+                nmf_npmi = float(r.npmi_mean)
+    if nmf_npmi is not None:
+        ax.axhline(nmf_npmi, color="#777777", linestyle="--", linewidth=0.9)
+    if diversity_target is not None:
+        ax.axvline(diversity_target, color="#777777", linestyle=":", linewidth=0.9)
+    ax.set_xlabel("topic diversity (dotted: target)")
+    ax.set_ylabel("NPMI coherence (dashed: NMF)")
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="rule: NPMI / diversity",
+              title_fontsize=8)
+    n = int(rules["seeds"].max()) if len(rules) else 0
+    ax.set_title(f"How the choice of topic words trades coherence for diversity (same clusters; mean ± SD over {n} seeds)",
+                 fontsize=10, loc="left")
+    table = pd.DataFrame(rows, columns=["kind", "name", "seeds", "npmi_mean", "npmi_sd", "diversity_mean", "diversity_sd"])
+    for c in ("npmi_mean", "npmi_sd", "diversity_mean", "diversity_sd"):
         table[c] = round_sig(table[c].astype(float), 4)
     return fig, table
 
