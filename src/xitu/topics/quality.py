@@ -407,10 +407,19 @@ def word_rule_comparison(fits: dict[int, TopicFit] | Sequence[TopicFit], texts: 
             if tokenised is None or tokenised[0] != fit.docs:
                 tokenised = (fit.docs, fit.tokenizer.tokenize_many(fit.docs))
             toks = tokenised[1]
-        for rule, words in topic_word_rules(fit, n).items():
-            lists = [w for t, w in sorted(words.items())]
+        by_rule = {rule: [w for t, w in sorted(words.items())] for rule, words in topic_word_rules(fit, n).items()}
+        # one pass over the texts for every rule's topics (gensim counts all their words at once)
+        every = [ws for lists in by_rule.values() for ws in lists]
+        try:
+            per = npmi_coherence(every, toks, n)[1]
+        except ValueError:  # no topic of any rule has two words found in the texts
+            per = [math.nan] * len(every)
+        start = 0
+        for rule, lists in by_rule.items():
+            mine = [v for v in per[start:start + len(lists)] if not math.isnan(v)]
+            start += len(lists)
             rows.append({"rule": rule, "seed": fit.settings.seed, "n_topics": len(lists),
-                         "npmi": _undefined_as_nan(lambda: npmi_coherence(lists, toks, n)[0]),
+                         "npmi": float(np.mean(mine)) if mine else math.nan,
                          "diversity": _undefined_as_nan(lambda: topic_diversity(lists, n))})
     return pd.DataFrame(rows)
 
