@@ -80,8 +80,12 @@ class USEEncoder:
     precision and rounds the result to float32. In float32 the last bits of a vector depend on
     how BLAS orders its sums, which differs between CPU kernels, thread counts and even the
     other sentences of a micro-batch (about 1e-7); in float64 those differences are about
-    1e-16 and vanish in the rounding to float32, so the same text gets the same bits on any
-    machine (a text embedded alone or in any batch: ``tests/test_vectorise.py``). It costs
+    1e-16 and nearly always vanish in the rounding to float32, so the same text gets the same
+    bits on any machine (a text embedded alone or in any batch: ``tests/test_vectorise.py``).
+    Not always: a component whose float64 value lies within about 1e-16 of a float32 rounding
+    midpoint rounds either way (measured once: one value of 380 × 512, one ulp, under
+    OpenBLAS's ``Katmai`` kernel against ``SkylakeX``), which is why the topic and stance code
+    treat embeddings as approximate. It costs
     about 1.7 times the time of the float32 pass (``make bench``); :func:`embed` makes up for
     it with worker processes on large jobs. ``precision="float32"`` is the package as shipped.
     ``threads`` caps the BLAS threads of the forward pass. The weights load lazily.
@@ -339,8 +343,9 @@ def _encode_in_worker(precision: str, texts: list[str]) -> np.ndarray:
 
 def _encode_batches(encoder, batches: list[list[str]], workers: int):
     """Vectors of each batch, in order: in this process, or spread over ``workers`` worker
-    processes (joblib's loky backend; one BLAS thread each). In float64 a text gets the
-    same bits in any batch, process and thread count (``tests/test_invariance_embeddings.py``),
+    processes (joblib's loky backend; one BLAS thread each). In float64 a text (nearly always,
+    see :class:`USEEncoder`) gets the same bits in any batch, process and thread count
+    (``tests/test_invariance_embeddings.py``),
     so the split changes the speed only: with 2 cores, two one-thread processes embed about
     1.5 times as fast as one process with two BLAS threads, because the tokeniser and the
     small matrix products leave the second thread idle much of the time."""
