@@ -115,3 +115,20 @@ def test_word_rule_lines_are_written_from_the_table(tmp_path):
     assert "3 seeds" in lines[1]
     assert "  | rule A | 0.012 ± 0.001 | 0.910 ± 0.010 |" in lines
     assert "  | NMF (its own topics) | 0.200 ± 0.002 | 0.800 ± 0.020 |" in lines
+
+
+def test_stability_lines_count_stable_and_dissolved_topics(tmp_path):
+    from xitu.results import stability_lines
+    from xitu.io import write_csv
+    import pandas as pd
+
+    assert stability_lines(tmp_path) == []
+    (tmp_path / "02-topics").mkdir()
+    table = pd.DataFrame({"topic": [0, 1, 2], "topic_name": ["a", "b", "c"], "documents": [10, 5, 3],
+                          "jaccard_mean": [0.9, 0.75, 0.2], "jaccard_min": [0.8, 0.7, 0.1], "recurs_share": [1, 1, 0]})
+    write_csv(table, tmp_path / "02-topics" / "topic_stability.csv")
+    line = stability_lines(tmp_path)[1]
+    assert "of the run seed's 3 topics, 2 are stable" in line and "15 of 18 documents" in line
+    assert "1 dissolve" in line
+    write_csv(table.assign(jaccard_mean=float("nan")), tmp_path / "02-topics" / "topic_stability.csv")
+    assert stability_lines(tmp_path) == []  # one seed: no line rather than "0 stable"

@@ -579,3 +579,30 @@ def test_word_rule_comparison_scores_each_rule_and_seed(fit, tokenizer):
     assert list(csv["name"]) == list(T.WORD_RULES)
     with pytest.raises(ValueError, match="no fitted model"):
         T.word_rule_comparison({})
+
+
+def test_topic_stability_by_hand():
+    """Cluster-wise Jaccard: topic 0 = {0,1,2,3}; seed B splits it {0,1,2} + {3} (best 3/4),
+    seed C keeps it whole (1); topic 1 = {4,5}: B makes {4,5,6} (2/3), C leaves 4 and 5 as
+    outliers (no topic: 0). Outliers of the reference are no topic."""
+    ref = np.array([0, 0, 0, 0, 1, 1, -1])
+    b = np.array([5, 5, 5, 6, 7, 7, 7])
+    c = np.array([2, 2, 2, 2, -1, -1, 3])
+    st = T.topic_stability(ref, [b, c]).set_index("topic")
+    assert list(st.index) == [0, 1] and list(st["documents"]) == [4, 2]
+    assert st.at[0, "jaccard_mean"] == pytest.approx((3 / 4 + 1) / 2) and st.at[0, "jaccard_min"] == pytest.approx(3 / 4)
+    assert st.at[1, "jaccard_mean"] == pytest.approx((2 / 3 + 0) / 2) and st.at[1, "recurs_share"] == 0.5
+    assert st.at[0, "recurs_share"] == 1.0
+    assert T.topic_stability(ref, [ref])["jaccard_mean"].eq(1.0).all()  # a seed against itself
+    with pytest.raises(ValueError, match="one topic per document"):
+        T.topic_stability(ref, [b[:3]])
+
+
+def test_stability_figure_of_a_fit(fit):
+    same = T.stability_figure(fit, [fit.topics, fit.topics])[1]
+    assert same["jaccard_mean"].eq(1.0).all() and len(same) == fit.n_topics
+    shuffled = np.random.default_rng(0).permutation(fit.topics)
+    other = T.stability_figure(fit, [shuffled])[1]
+    assert (other["jaccard_mean"] < 0.75).all()  # topics drawn at random do not recur
+    alone = T.stability_figure(fit, [])[1]
+    assert alone["jaccard_mean"].isna().all()  # one seed: nothing to compare, no number

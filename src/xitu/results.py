@@ -126,7 +126,26 @@ def topic_lines(figures: Path) -> list[str]:
             if value is None or value == "":
                 continue
             out.append(f"  | {what} | {target} | {_f(value, 3)} | {_met(ok(float(value)))} |")
-    return out + word_rule_lines(figures)
+    return out + stability_lines(figures) + word_rule_lines(figures)
+
+
+def stability_lines(figures: Path) -> list[str]:
+    """How many topics of the run seed's fit recur across the other seeds
+    (``topic_stability.csv`` of notebook 02)."""
+    from xitu.topics.quality import JACCARD_DISSOLVED, JACCARD_STABLE
+
+    st = _read(figures / "02-topics" / "topic_stability.csv")
+    if st is None or "jaccard_mean" not in st or st.empty:
+        return []
+    mean = pd.to_numeric(st["jaccard_mean"], errors="coerce")
+    if mean.isna().all():
+        return []
+    stable, dissolved = int((mean >= JACCARD_STABLE).sum()), int((mean < JACCARD_DISSOLVED).sum())
+    docs = pd.to_numeric(st["documents"], errors="coerce")
+    return ["", f"  Topics that recur across seeds (`figures/02-topics/topic_stability.csv`, Hennig's cluster-wise "
+                f"Jaccard): of the run seed's {len(st)} topics, {stable} are stable (mean Jaccard ≥ {JACCARD_STABLE} with "
+                f"their best match in the other seeds; {int(docs[mean >= JACCARD_STABLE].sum())} of "
+                f"{int(docs.sum())} documents) and {dissolved} dissolve (< {JACCARD_DISSOLVED})."]
 
 
 def word_rule_lines(figures: Path) -> list[str]:

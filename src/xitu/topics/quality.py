@@ -25,6 +25,9 @@ __all__ = [
     "language_mix",
     "pairwise_ari",
     "stability",
+    "JACCARD_DISSOLVED",
+    "JACCARD_STABLE",
+    "topic_stability",
     "ModelScore",
     "score",
     "warm_up_numba",
@@ -161,6 +164,40 @@ def stability(assignments: Sequence[np.ndarray]) -> list[float]:
     if len(a) < 2:
         return [math.nan] * len(a)
     return [float(np.mean([adjusted_rand_score(a[i], a[j]) for j in range(len(a)) if j != i])) for i in range(len(a))]
+
+
+#: Hennig's (2007) reading of a cluster's mean Jaccard with its best match in other runs:
+#: below 0.5 the cluster "dissolved", from 0.75 on it is stable ("Cluster-wise assessment of
+#: cluster stability", Computational Statistics & Data Analysis 52).
+JACCARD_DISSOLVED, JACCARD_STABLE = 0.5, 0.75
+
+
+def topic_stability(reference, others: Sequence) -> pd.DataFrame:
+    """How well each topic of ``reference`` (one seed's assignments) recurs in ``others``
+    (the other seeds'): for each other seed, the Jaccard index of the topic's documents with
+    the most similar topic of that seed (outliers are no topic), as in Hennig's cluster-wise
+    stability (2007). One row per topic (outliers left out): documents, mean and smallest
+    Jaccard over the other seeds, and the share of other seeds in which it recurs (Jaccard
+    ≥ :data:`JACCARD_DISSOLVED`). Where the ARI of :func:`stability` says how much the whole
+    partition moves, this says which topics to trust."""
+    ref = np.asarray(reference)
+    others = [np.asarray(o) for o in others]
+    if any(len(o) != len(ref) for o in others):
+        raise ValueError("every assignment must have one topic per document of the reference")
+    rows = []
+    for t in sorted(set(ref.tolist()) - {OUTLIER}):
+        members = ref == t
+        best = []
+        for o in others:
+            ids = sorted(set(o[members].tolist()) - {OUTLIER})
+            inter = [int((members & (o == u)).sum()) for u in ids]
+            union = [int((members | (o == u)).sum()) for u in ids]
+            best.append(max((i / n for i, n in zip(inter, union)), default=0.0))
+        rows.append({"topic": int(t), "documents": int(members.sum()),
+                     "jaccard_mean": float(np.mean(best)) if best else math.nan,
+                     "jaccard_min": float(np.min(best)) if best else math.nan,
+                     "recurs_share": float(np.mean([b >= JACCARD_DISSOLVED for b in best])) if best else math.nan})
+    return pd.DataFrame(rows, columns=["topic", "documents", "jaccard_mean", "jaccard_min", "recurs_share"])
 
 
 @dataclass

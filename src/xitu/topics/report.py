@@ -20,6 +20,7 @@ from xitu.topics.quality import language_mix, mixed_share
 
 __all__ = [
     "word_rules_figure",
+    "stability_figure",
     "segment_assignments",
     "TopicsOverTime",
     "topics_over_time",
@@ -379,6 +380,49 @@ def comparison_figure(summary: pd.DataFrame):
     table = summary[["model", *counts, *measures]].copy()
     for c in measures:
         table[c] = round_sig(table[c].astype(float), 4)
+    return fig, table
+
+
+def stability_figure(fit: TopicFit, others: Sequence[np.ndarray]):
+    """Each topic's mean Jaccard with its best match in the other seeds
+    (:func:`xitu.topics.topic_stability`), whiskers down to the smallest, with Hennig's
+    lines at 0.5 (dissolved below) and 0.75 (stable from); returns ``(fig, table)``."""
+    from xitu.plots import figure
+    from xitu.topics.quality import JACCARD_DISSOLVED, JACCARD_STABLE, topic_stability
+
+    table = topic_stability(fit.topics, others)
+    table.insert(1, "topic_name", table["topic"].map(fit.names))
+    for c in ("jaccard_mean", "jaccard_min", "recurs_share"):  # as written to the CSV, and judged as written
+        table[c] = round_sig(table[c].astype(float), 4)
+    colors = topic_colors(fit.topics)
+    fig, ax = figure(figsize=(9, 0.42 * max(len(table), 1) + 1.5))
+    y = np.arange(len(table))[::-1]
+    if len(table) and not others:
+        ax.text(0.5, 0.5, "one seed only: no other seed to compare with", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_yticks([])
+    elif len(table):
+        ax.barh(y, table["jaccard_mean"], color=[colors[int(k)] for k in table["topic"]])
+        ax.errorbar(table["jaccard_mean"], y, xerr=[table["jaccard_mean"] - table["jaccard_min"], np.zeros(len(table))],
+                    fmt="none", ecolor="#333333", capsize=3, linewidth=0.9)
+        ax.set_yticks(y, table["topic_name"])
+        for yi, m, n in zip(y, table["jaccard_mean"], table["documents"]):
+            ax.annotate(f"{m:g}  ({n} docs)", (1.0, yi), xytext=(4, 0), textcoords="offset points", va="center",
+                        fontsize=8, color="#333333", annotation_clip=False)
+    else:
+        ax.text(0.5, 0.5, "no topic in this fit", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    for x, what in ((JACCARD_DISSOLVED, "dissolved below"), (JACCARD_STABLE, "stable from")):
+        ax.axvline(x, color="#777777", linestyle="--", linewidth=0.9)
+        ax.annotate(what, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 2), textcoords="offset points",
+                    fontsize=8, color="#555555")
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel("Jaccard with the best-matching topic of each other seed (bar: mean; whisker: smallest)")
+    ax.grid(axis="y", visible=False)
+    stable = int((table["jaccard_mean"] >= JACCARD_STABLE).sum())
+    ax.set_title(f"Topics that recur across seeds: {stable} of {len(table)} stable\n"
+                 f"(mean Jaccard ≥ {JACCARD_STABLE} with their best match in {len(others)} other seeds; Hennig 2007)",
+                 fontsize=10, loc="left", pad=14)
     return fig, table
 
 
