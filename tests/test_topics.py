@@ -606,3 +606,23 @@ def test_stability_figure_of_a_fit(fit):
     assert (other["jaccard_mean"] < 0.75).all()  # topics drawn at random do not recur
     alone = T.stability_figure(fit, [])[1]
     assert alone["jaccard_mean"].isna().all()  # one seed: nothing to compare, no number
+
+
+def test_views_of_a_fit_with_fewer_than_two_topics_do_not_fail(tokenizer):
+    """Review 3: on a small corpus the fit with the run's seed can find no topic (a 3-article
+    corpus with `xitu run --seed 1`); notebook 02 then failed at the hierarchy figure ("a
+    hierarchy needs at least two topics"), so neither the topic assignments nor notebooks 03
+    and 04 (labelling) ran. The figure now says there is no hierarchy, with an empty table."""
+    import matplotlib.pyplot as plt
+
+    docs = ["China restricts rare earth exports", "Beijing tightens export licences", "New export controls",
+            "The EU signs a raw materials deal", "Lynas opens plant in Texas", "中美经贸磋商达成共识。",
+            "商务部对铽实施出口许可管理。", "Prices of neodymium slip.", "Japan builds stockpile of dysprosium",
+            "Recycling magnets from old turbines"]
+    fit = T.fit_bertopic(docs, T.TopicSettings(seed=SEED, min_cluster_size=len(docs)), tokenizer)
+    assert fit.n_topics == 0
+    fig, table = T.hierarchy_figure(fit)
+    assert table.empty and list(table.columns) == ["step", "node", "left", "right", "distance", "documents", "topics"]
+    assert "no hierarchy" in fig.axes[0].get_title() or any("no hierarchy" in t.get_text() for t in fig.axes[0].texts)
+    plt.close("all")
+

@@ -556,11 +556,21 @@ def topic_linkage(fit: TopicFit):
 def hierarchy_figure(fit: TopicFit):
     """Dendrogram of the topics (see :func:`topic_linkage`) labelled with topic names, and
     the table of merges: ``step, left, right, distance, documents, topics`` (node ids as
-    scipy's: leaves are topic ids, merge ``i`` is node ``n_topics + i``)."""
+    scipy's: leaves are topic ids, merge ``i`` is node ``n_topics + i``). With fewer than two
+    topics (a small corpus, or a seed whose fit found one or none) there is nothing to merge:
+    the figure says so and the table is empty."""
     import scipy.cluster.hierarchy as sch
 
     from xitu.plots import figure
 
+    columns = ["step", "node", "left", "right", "distance", "documents", "topics"]
+    if fit.n_topics < 2:
+        fig, ax = figure(figsize=(10, 1.8))
+        ax.axis("off")
+        ax.set_title("Topic hierarchy (which storylines merge first)")
+        ax.text(0.5, 0.5, f"no hierarchy: the fit found {fit.n_topics} topic(s), a hierarchy needs at least two",
+                ha="center", va="center", transform=ax.transAxes)
+        return fig, pd.DataFrame(columns=columns)
     Z, ids = topic_linkage(fit)
     n = len(ids)
     sizes = {t: int((fit.topics == t).sum()) for t in ids}
@@ -574,7 +584,7 @@ def hierarchy_figure(fit: TopicFit):
                      "distance": float(round_sig(d, 4)),
                      "documents": sum(sizes[t] for t in members[n + step]),
                      "topics": ", ".join(str(t) for t in sorted(members[n + step]))})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=columns)
     fig, ax = figure(figsize=(10, 0.38 * n + 1.5))
     sch.dendrogram(Z, orientation="left", labels=[fit.names[t] for t in ids], ax=ax, color_threshold=0,
                    above_threshold_color="#555555", leaf_font_size=9)
