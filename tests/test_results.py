@@ -132,3 +132,25 @@ def test_stability_lines_count_stable_and_dissolved_topics(tmp_path):
     assert "1 dissolve" in line
     write_csv(table.assign(jaccard_mean=float("nan")), tmp_path / "02-topics" / "topic_stability.csv")
     assert stability_lines(tmp_path) == []  # one seed: no line rather than "0 stable"
+
+
+def test_gold_line_says_when_the_labels_belong_to_another_corpus(tmp_path, root):
+    """Review 3: with a researcher's own exports in data/raw (and the shipped label logs
+    kept), the README said "gold set: 380 segments … self-reliance 139, …" above a corpus of
+    11 segments whose stance line read "no gold labels for the segments of this corpus yet".
+    The gold line now says how many of the gold segments are in the corpus."""
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    src = (root / "data" / "raw" / "004_c73b6274a546cfca.txt").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "data" / "raw" / "own.txt").write_text(
+        "\n".join(src[:4] + ["An article the annotators never saw", "Reuters· 2025-09-01 10:00",
+                             "China tightened rare earth export licences again on Monday."]) + "\n", encoding="utf-8")
+    shutil.copytree(root / "data" / "labels", tmp_path / "data" / "labels", ignore=shutil.ignore_patterns("*.lock"))
+    p = Paths(tmp_path)
+    processed.load_tables(p)
+    text = results_section(p)
+    assert "gold set: 380 segments" in text
+    assert "None of them is in this corpus" in text and "380 point at segments not in `data/processed`" in text
+    shutil.rmtree(tmp_path / "data" / "raw")  # the seed corpus again: every gold segment is in it
+    shutil.copytree(root / "data" / "raw", tmp_path / "data" / "raw")
+    processed.load_tables(p)
+    assert "not in `data/processed`" not in results_section(p)

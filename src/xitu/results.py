@@ -74,11 +74,30 @@ def label_lines(paths: Paths) -> list[str]:
     pairs = "; ".join(f"{r.annotator_a}×{r.annotator_b} {_f(r.kappa)} ({int(r.n)})"
                       for r in kappa.itertuples(index=False) if r.n >= 2)
     out = [f"- **Gold labels** ({gold.summary()}): "
-           + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."]
+           + ", ".join(f"{k} {v}" for k, v in counts.items()) + "." + _gold_in_corpus(paths, gold.gold)]
     if pairs:
         out.append(f"  Cohen's kappa per annotator pair (segments): {pairs}; Krippendorff's alpha {_f(alpha)} "
                    f"over {n_alpha} segments. See `data/labels/README.md` for who the annotators were.")
     return out
+
+
+def _gold_in_corpus(paths: Paths, gold: pd.DataFrame) -> str:
+    """A sentence when some gold segments are not in ``data/processed`` (the label logs of
+    another corpus, or segments whose text changed): notebook 03 trains on those in the
+    corpus only. Empty when all are, or when there is no processed corpus to compare with."""
+    from xitu.corpus import read_processed
+
+    try:
+        _, segments = read_processed(paths.processed)
+    except (OSError, ValueError):
+        return ""
+    missing = int((~gold["segment_id"].isin(segments["segment_id"])).sum())
+    if not missing:
+        return ""
+    present = len(gold) - missing
+    where = "None of them is in this corpus" if not present else f"Only {present} of them are in this corpus"
+    return (f" {where}: {missing} point at segments not in `data/processed` (labels of other exports, or of "
+            "segments whose text changed); notebook 03 trains on those in the corpus only.")
 
 
 def topic_lines(figures: Path) -> list[str]:
