@@ -626,3 +626,38 @@ def test_views_of_a_fit_with_fewer_than_two_topics_do_not_fail(tokenizer):
     assert "no hierarchy" in fig.axes[0].get_title() or any("no hierarchy" in t.get_text() for t in fig.axes[0].texts)
     plt.close("all")
 
+
+
+
+def test_language_mixing_is_not_measured_on_a_one_language_corpus(tmp_path):
+    """Review 3: on a Chinese-only corpus (Traditional exports) the share of Chinese segments
+    in topics that also hold English was 0.000 and the README marked its target "no"; on an
+    English-only corpus the README cell read " ± 0.000", the comparison figure "nan ± 0.000"
+    and the language figure "nan% of the 0 Chinese documents". Without both languages the
+    measure is undefined: NaN, and "not measured" wherever it is shown."""
+    import matplotlib.pyplot as plt
+
+    from xitu import results
+    from xitu.topics.model import TopicFit
+
+    assert math.isnan(T.mixed_share([0, 0, 1], ["zh", "zh", "zh"]))
+    assert math.isnan(T.mixed_share([0, 0, 1], ["en", "en", "en"]))
+    assert T.mixed_share([0, 0, 1], ["zh", "en", "zh"]) == 0.5
+    fit = TopicFit(None, ["a", "b", "c"], np.array([0, 0, 1]), np.array([0, 0, 1]), np.ones(3), np.eye(3),
+                   T.TopicSettings(), {0: "0 · a", 1: "1 · b"}, 0.0, 3)
+    fig, _ = T.language_figure(fit, ["en", "en", "en"])
+    title = fig.axes[0].get_title("left")
+    assert "nan" not in title and "not measured" in title
+    runs = pd.DataFrame([{"model": m, "seed": s, "n_topics": 2, "npmi": 0.1, "npmi_within": 0.1, "diversity": 0.9,
+                          "outlier_share_raw": 0.0, "outlier_share": 0.0, "mixed_share": math.nan, "ari": 0.8,
+                          "fit_seconds": 1.0} for m in ("BERTopic", "LDA", "NMF") for s in (1, 2)])
+    summary = T.summarise_comparison(runs)
+    fig, table = T.comparison_figure(summary)
+    assert not any("nan" in t.get_text() for ax in fig.axes for t in ax.get_xticklabels())
+    (tmp_path / "02-topics").mkdir()
+    table.to_csv(tmp_path / "02-topics" / "model_comparison.csv", index=False)
+    lines = "\n".join(results.topic_lines(tmp_path))
+    assert "|  ± 0.000 |" not in lines
+    assert "| BERTopic | 2.0 |" in lines and "| not measured (one language) |" in lines
+    assert "| Chinese segments in topics that also hold English | ≥ 0.8 | not measured (one language) | — |" in lines
+    plt.close("all")

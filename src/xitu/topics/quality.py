@@ -123,10 +123,11 @@ def npmi_within_languages(topic_words: Iterable[Sequence[str]], texts: Sequence[
 
 def mixed_share(topics, languages) -> float:
     """Share of the Chinese documents that sit in a topic also holding English documents
-    (outliers count as not mixed). NaN without Chinese documents."""
+    (outliers count as not mixed). NaN without Chinese or without English documents: on a
+    one-language corpus no topic can mix languages, and 0 would read as a failed target."""
     topics = np.asarray(topics)
     zh = np.asarray(list(languages)) == "zh"
-    if not zh.any():
+    if not zh.any() or zh.all():
         return math.nan
     mixed = [t for t in set(topics[zh].tolist()) if t != OUTLIER and (~zh[topics == t]).any()]
     return float(np.isin(topics[zh], mixed).mean())

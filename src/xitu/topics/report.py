@@ -366,7 +366,8 @@ def comparison_figure(summary: pd.DataFrame):
         mean, sd = summary[f"{m}_mean"].to_numpy(), summary[f"{m}_sd"].to_numpy()
         x = np.arange(len(models))
         ax.bar(x, mean, yerr=sd, capsize=4, color=PALETTE[: len(models)])
-        ax.set_xticks(x, [f"{name}\n{v:.3f} ± {e:.3f}" for name, v, e in zip(models, mean, sd)], fontsize=8)
+        ax.set_xticks(x, [f"{name}\n{v:.3f} ± {e:.3f}" if np.isfinite(v) else f"{name}\nnot measured"
+                          for name, v, e in zip(models, mean, sd)], fontsize=8)
         ax.axhline(0, color="#666666", linewidth=0.8)
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", visible=False)
@@ -524,8 +525,10 @@ def language_figure(fit: TopicFit, languages: Sequence[str]):
     ax.set_xlabel("share of the topic's documents that are Chinese")
     ax.grid(axis="y", visible=False)
     zh_total = int(table["zh_documents"].sum())
-    ax.set_title(f"Chinese documents per topic (grey: outliers or a topic of one language)\n{share:.0%} of the {zh_total} "
-                 "Chinese documents sit in topics that also hold English ones", fontsize=10, loc="left")
+    measured = (f"{share:.0%} of the {zh_total} Chinese documents sit in topics that also hold English ones"
+                if np.isfinite(share) else "language mixing not measured: the corpus holds one language only")
+    ax.set_title(f"Chinese documents per topic (grey: outliers or a topic of one language)\n{measured}", fontsize=10,
+                 loc="left")
     table = table.assign(corpus_mixed_share=round_sig(share, 4))
     return fig, table
 
