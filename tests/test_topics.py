@@ -661,3 +661,16 @@ def test_language_mixing_is_not_measured_on_a_one_language_corpus(tmp_path):
     assert "| BERTopic | 2.0 |" in lines and "| not measured (one language) |" in lines
     assert "| Chinese segments in topics that also hold English | ≥ 0.8 | not measured (one language) | — |" in lines
     plt.close("all")
+
+
+def test_texts_that_embed_alike_count_as_one_document(tokenizer):
+    """Review 3: twelve different texts of emoji only (the encoder reads them alike: two
+    distinct vectors) passed the "at least 9 different documents" check and failed inside
+    HDBSCAN with scikit-learn's "Found array with 0 sample(s) (shape=(0, 5))". Distinct
+    embeddings are counted too."""
+    docs = ["🔥🔥", "😀", "🚀🌍", "💎", "⚡", "🧲", "🏭", "📈", "📉", "🇨🇳", "🇺🇸", "🤝"]
+    with pytest.raises(ValueError, match="at least 9 different documents.*embed alike"):
+        T.fit_bertopic(docs * 2, tokenizer=tokenizer)
+    emb = np.repeat(np.eye(3), 10, axis=0)  # 30 texts, 3 distinct embeddings given by the caller
+    with pytest.raises(ValueError, match="at least 9 different documents"):
+        T.fit_bertopic([f"text {i}" for i in range(30)], tokenizer=tokenizer, embeddings=emb)

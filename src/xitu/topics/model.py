@@ -763,6 +763,11 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
     elif len(embeddings) != len(docs):
         raise ValueError(f"{len(embeddings)} embeddings for {len(docs)} documents")
     embeddings = np.asarray(embeddings, dtype=np.float64)
+    n_vectors = len(unique_rows(embeddings)[0])
+    if n_vectors < MIN_DISTINCT_DOCS:  # different texts the encoder reads alike (emoji, symbols)
+        raise ValueError(f"topic modelling needs at least {MIN_DISTINCT_DOCS} different documents, got {n_distinct} "
+                         f"different texts (of {len(docs)}) that embed alike as {n_vectors} different vectors "
+                         "(text the encoder ignores, such as emoji or symbols only): read them instead")
     if languages is None:
         languages = [detect_language(d) for d in docs]
     languages = list(languages)
