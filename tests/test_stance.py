@@ -482,3 +482,21 @@ def test_a_gold_set_without_some_codebook_label_is_scored_on_its_own_labels(cach
     ev = stance.evaluate(segs, y, models, n_splits=2, n_repeats=1, n_boot=50, stratified=("zero-shot",))
     for (name, scheme), P in ev.oof.items():
         assert set(P.ravel()) <= set(y), (name, scheme)
+
+
+def test_stance_figures_say_not_measured_where_a_check_has_no_value():
+    """Review 3: on an English-only gold set the English → Chinese rows of
+    transfer_checks.png and model_selection.png were empty bars, which read as a score of 0."""
+    import matplotlib.pyplot as plt
+
+    from xitu import stance_report
+
+    rows = pd.DataFrame({"model": ["m", "m"], "scheme": ["train English → test Chinese", "grouped"],
+                         "macro_f1": [np.nan, 0.6], "ci_low": [np.nan, 0.5], "ci_high": [np.nan, 0.7]})
+    fig, _ = stance_report.scores_figure(rows)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["not measured"]
+    sel = pd.DataFrame({"model": ["a", "b"], "grouped": [0.6, 0.5], "no_headings": [0.6, 0.5], "en_to_zh": [np.nan, np.nan]})
+    fig, _ = stance_report.selection_figure(sel, "a")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-1] == "train English → test Chinese (not measured)"
+    plt.close("all")

@@ -45,6 +45,9 @@ def scores_figure(scores: pd.DataFrame, target: float | None = None,
     ax.errorbar(scores["macro_f1"], y, xerr=[scores["macro_f1"] - scores["ci_low"], scores["ci_high"] - scores["macro_f1"]],
                 fmt="none", ecolor="black", capsize=3)
     ax.set_yticks(y, labels, fontsize=7)
+    for yi, v in zip(y, scores["macro_f1"]):  # no bar would read as 0
+        if pd.isna(v):
+            ax.annotate("not measured", (0.01, yi), va="center", fontsize=8, color="#555555")
     if target is not None:
         ax.axvline(target, color=PALETTE[3], ls="--", lw=1)
         ax.annotate(f"target {target}", (target, y.max() + 0.45), color=PALETTE[3], fontsize=8, ha="center")
@@ -101,6 +104,8 @@ def selection_figure(selection: pd.DataFrame, chosen: str | None = None):
     y = np.arange(len(selection))[::-1]
     h = 0.8 / len(cols)
     for i, ((c, lab), color) in enumerate(zip(cols, (PALETTE[0], PALETTE[1], PALETTE[2]))):
+        if selection[c].isna().all():  # no bars would read as 0
+            lab = f"{lab} (not measured)"
         ax.barh(y + (len(cols) / 2 - i - 0.5) * h, selection[c], height=h, color=color, label=lab)
     names = [f"▶ {m}" if m == chosen else m for m in selection["model"]]
     ax.set_yticks(y, names, fontsize=7)
