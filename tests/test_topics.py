@@ -674,3 +674,15 @@ def test_texts_that_embed_alike_count_as_one_document(tokenizer):
     emb = np.repeat(np.eye(3), 10, axis=0)  # 30 texts, 3 distinct embeddings given by the caller
     with pytest.raises(ValueError, match="at least 9 different documents"):
         T.fit_bertopic([f"text {i}" for i in range(30)], tokenizer=tokenizer, embeddings=emb)
+
+
+def test_topics_by_class_counts_missing_classes_as_none():
+    """Review 3: a class column with missing values (an outlet column after a left merge)
+    gave three classes for "no outlet": "(none)" for "", "nan" for NaN and "None" for None."""
+    from xitu.topics.model import TopicFit
+
+    fit = TopicFit(None, ["a", "b", "c", "d"], np.array([0, 0, 1, -1]), np.array([0, 0, 1, -1]), np.ones(4),
+                   np.eye(4), T.TopicSettings(), {0: "0 · a", 1: "1 · b", -1: "-1 · outliers"}, 0.0, 4)
+    table = T.topics_by_class(fit, ["Reuters", float("nan"), None, ""], "outlet")
+    assert sorted(table["outlet"].unique()) == ["(none)", "Reuters"]
+    assert table.loc[table["outlet"] == "(none)", "documents"].sum() == 3

@@ -148,8 +148,10 @@ def _cell_words(fit: TopicFit, periods: np.ndarray, table: pd.DataFrame, topn: i
 
 def topics_by_class(fit: TopicFit, classes: Sequence[str], column: str = "class") -> pd.DataFrame:
     """Documents per class (outlet, language, …) and topic, every combination listed;
-    ``share`` is within the class (4 significant digits)."""
-    df = pd.DataFrame({column: [str(c) if str(c) else "(none)" for c in classes], "topic": fit.topics})
+    ``share`` is within the class (4 significant digits). A missing class (empty, NaN or None)
+    is ``"(none)"``."""
+    df = pd.DataFrame({column: ["(none)" if c is None or (isinstance(c, float) and np.isnan(c)) or not str(c) else str(c)
+                                for c in classes], "topic": fit.topics})
     counts = df.groupby([column, "topic"]).size()
     grid = pd.MultiIndex.from_product([sorted(df[column].unique()), sorted(set(fit.topics.tolist()))],
                                       names=[column, "topic"])
