@@ -686,3 +686,20 @@ def test_topics_by_class_counts_missing_classes_as_none():
     table = T.topics_by_class(fit, ["Reuters", float("nan"), None, ""], "outlet")
     assert sorted(table["outlet"].unique()) == ["(none)", "Reuters"]
     assert table.loc[table["outlet"] == "(none)", "documents"].sum() == 3
+
+
+def test_word_rules_and_stability_of_a_fit_without_topics(tokenizer):
+    """The views added for issue 11 on a fit that found no topic: numbers are NaN, nothing fails."""
+    import matplotlib.pyplot as plt
+
+    docs = ["China restricts rare earth exports", "Beijing tightens export licences", "New export controls",
+            "The EU signs a raw materials deal", "Lynas opens plant in Texas", "中美经贸磋商达成共识。",
+            "商务部对铽实施出口许可管理。", "Prices of neodymium slip.", "Japan builds stockpile of dysprosium",
+            "Recycling magnets from old turbines"]
+    fit = T.fit_bertopic(docs, T.TopicSettings(seed=SEED, min_cluster_size=len(docs)), tokenizer)
+    assert fit.n_topics == 0
+    table = T.word_rule_comparison([fit])
+    assert len(table) == len(T.WORD_RULES) and table["npmi"].isna().all() and table["diversity"].isna().all()
+    T.word_rules_figure(T.summarise_word_rules(table), None, 0.85)
+    assert T.stability_figure(fit, [fit.topics])[1].empty
+    plt.close("all")
