@@ -703,3 +703,68 @@ def test_word_rules_and_stability_of_a_fit_without_topics(tokenizer):
     T.word_rules_figure(T.summarise_word_rules(table), None, 0.85)
     assert T.stability_figure(fit, [fit.topics])[1].empty
     plt.close("all")
+
+
+
+
+def test_stability_figure_of_one_seed_claims_no_count():
+    """Review 4: with one seed (``seeds=[x]``) the figure said "one seed only" in its body
+    but its title read "Topics that recur across seeds: 0 of 3 stable", a measured-looking
+    0 for what was not measured."""
+    import matplotlib.pyplot as plt
+
+    from xitu.topics.model import TopicFit
+
+    topics = np.array([0, 0, 1, 1, 2, 2])
+    fit = TopicFit(None, list("abcdef"), topics, topics, np.ones(6), np.eye(6), T.TopicSettings(),
+                   {0: "0 · a", 1: "1 · b", 2: "2 · c"}, 0.0, 6)
+    fig, table = T.stability_figure(fit, [])
+    title = fig.axes[0].get_title("left")
+    assert table["jaccard_mean"].isna().all()
+    assert "0 of 3 stable" not in title and "not measured" in title
+    fig, _ = T.stability_figure(fit, [topics])
+    assert "3 of 3 stable" in fig.axes[0].get_title("left")
+    plt.close("all")
+
+
+def test_topic_stability_counts_a_jaccard_of_one_half_as_dissolved():
+    """Review 4: Hennig (2007; fpc::clusterboot, ``dissolution = 0.5``) calls a cluster
+    dissolved in a run when its best Jaccard is *smaller or equal* to 0.5. ``recurs_share``
+    counted exactly 0.5 as recurring (topic 0 of the shipped run seed has 0.5 exactly in one seed)."""
+    ref = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    half = np.array([0, 0, 1, 1, 2, 2, 2, 2])  # topic 0 split in two halves: best Jaccard 2/4
+    st = T.topic_stability(ref, [half, ref]).set_index("topic")
+    assert st.at[0, "jaccard_min"] == 0.5
+    assert st.at[0, "recurs_share"] == 0.5  # dissolved in `half`, recurs in `ref`
+    assert st.at[1, "recurs_share"] == 1.0
+
+
+def test_the_bound_rule_is_not_described_as_an_upper_bound(fit, tokenizer, tmp_path):
+    """Review 4: the "bound" is a greedy choice by document co-occurrence, while NPMI counts
+    10-token windows; it is what word choice can reach at least, not an upper bound. On the
+    seed corpus it scores below the rule in use on some topics, and a local search among the
+    same 30 words beats it. The description called it "an upper bound for word choice", the
+    notebook concluded from it staying below NMF that "the gap lies in the clusters", and the
+    README line said "the last row picks words by NPMI itself" above a table whose last row is NMF."""
+    from xitu import results
+    from xitu.io import write_csv
+
+    texts = tokenizer.tokenize_many(fit.docs)
+    rules = T.topic_word_rules(fit)
+    ids = sorted(rules["bound: most coherent 10 of the top 30"])
+    bound = T.npmi_coherence([rules["bound: most coherent 10 of the top 30"][t] for t in ids], texts)[1]
+    in_use = T.npmi_coherence([rules["c-TF-IDF (in use)"][t] for t in ids], texts)[1]
+    assert any(b < u for b, u in zip(bound, in_use))  # so no upper bound, even topic by topic
+    what = T.WORD_RULES["bound: most coherent 10 of the top 30"]
+    assert "upper bound" not in what.replace("not an upper bound", "")
+    table = pd.DataFrame({"kind": ["word rule on BERTopic's clusters", "model"],
+                          "name": ["bound: most coherent 10 of the top 30", "NMF"], "seeds": [5, 5],
+                          "npmi_mean": [0.1, 0.09], "npmi_sd": [0.0, 0.0], "diversity_mean": [0.9, 0.9],
+                          "diversity_sd": [0.0, 0.0]})
+    (tmp_path / "02-topics").mkdir()
+    write_csv(table, tmp_path / "02-topics" / "word_rules.csv")
+    line = results.word_rule_lines(tmp_path)[1]
+    assert "last row" not in line and "not an upper bound" in line
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02-topics.ipynb").read_text(encoding="utf-8"))
+    prose = "".join("".join(c["source"]) for c in nb["cells"] if c.get("id") == "cell-07a")
+    assert "the gap lies in the clusters" not in prose.replace("does not show that the gap lies in the clusters", "")

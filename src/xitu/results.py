@@ -191,8 +191,8 @@ def word_rule_lines(figures: Path) -> list[str]:
     if rules.empty:
         return []
     out = ["", f"  Topic words by other rules on the same clusters (`figures/02-topics/word_rules.csv`, "
-               f"{int(rules['seeds'].max())} seeds; the last row picks words by NPMI itself, a bound for word choice, "
-               "not a rule to read topics by):", "",
+               f"{int(rules['seeds'].max())} seeds; the bound row picks words by their co-occurrence, close to NPMI itself: "
+               "what word choice can reach at least, not an upper bound and not a rule to read topics by):", "",
            "  | rule for topic words | NPMI | diversity |", "  |---|---|---|"]
     for r in wr.to_dict("records"):
         name = r["name"] if r["kind"] != "model" else f"{r['name']} (its own topics)"

@@ -332,15 +332,17 @@ def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- rules for topic words
 
 #: Rules for choosing a topic's words from the same clusters (:func:`topic_word_rules`), and
-#: what each one is. The last one is a bound, not a rule to read topics by: it picks words by
-#: the coherence measure itself.
+#: what each one is. The last one is not a rule to read topics by: it picks words by their
+#: co-occurrence, close to the coherence measure itself. It is a lower bound on how far word
+#: choice could go (an achieved value; greedy, so a better choice may exist), not an upper one.
 WORD_RULES = {
     "c-TF-IDF (in use)": "BERTopic's class-based TF-IDF of term counts (Grootendorst 2022), filler words left out",
     "c-TF-IDF of document frequencies": "the same, counting in how many of a topic's documents a word occurs",
     "c-TF-IDF, reduce_frequent_words": "BERTopic's option: square root of the term frequencies",
     "relevance, λ = 0.6": "LDAvis relevance λ·log p(w|t) + (1−λ)·log lift (Sievert & Shirley 2014)",
     "bound: most coherent 10 of the top 30": ("greedy choice by document co-occurrence among the 30 best c-TF-IDF words: "
-                                              "chosen by the measure itself, so an upper bound for word choice, not a rule"),
+                                              "chosen by (nearly) the measure itself, so what word choice can reach at "
+                                              "least, not an upper bound and not a rule"),
 }
 
 
