@@ -768,3 +768,5 @@ def test_the_bound_rule_is_not_described_as_an_upper_bound(fit, tokenizer, tmp_p
     nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02-topics.ipynb").read_text(encoding="utf-8"))
     prose = "".join("".join(c["source"]) for c in nb["cells"] if c.get("id") == "cell-07a")
     assert "the gap lies in the clusters" not in prose.replace("does not show that the gap lies in the clusters", "")
+
+

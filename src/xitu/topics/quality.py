@@ -167,9 +167,10 @@ def stability(assignments: Sequence[np.ndarray]) -> list[float]:
     return [float(np.mean([adjusted_rand_score(a[i], a[j]) for j in range(len(a)) if j != i])) for i in range(len(a))]
 
 
-#: Hennig's (2007) reading of a cluster's mean Jaccard with its best match in other runs:
-#: below 0.5 the cluster "dissolved", from 0.75 on it is stable ("Cluster-wise assessment of
-#: cluster stability", Computational Statistics & Data Analysis 52).
+#: Hennig's (2007) thresholds ("Cluster-wise assessment of cluster stability", Computational
+#: Statistics & Data Analysis 52; fpc::clusterboot): in one run a cluster whose best Jaccard is
+#: 0.5 or less "dissolved"; a mean Jaccard of 0.75 or more marks a stable cluster (Hennig
+#: adds that a mean below 0.6 should not be trusted).
 JACCARD_DISSOLVED, JACCARD_STABLE = 0.5, 0.75
 
 
@@ -179,7 +180,7 @@ def topic_stability(reference, others: Sequence) -> pd.DataFrame:
     the most similar topic of that seed (outliers are no topic), as in Hennig's cluster-wise
     stability (2007). One row per topic (outliers left out): documents, mean and smallest
     Jaccard over the other seeds, and the share of other seeds in which it recurs (Jaccard
-    ≥ :data:`JACCARD_DISSOLVED`). Where the ARI of :func:`stability` says how much the whole
+    above :data:`JACCARD_DISSOLVED`: Hennig's "dissolved" is ≤ 0.5). Where the ARI of :func:`stability` says how much the whole
     partition moves, this says which topics to trust."""
     ref = np.asarray(reference)
     others = [np.asarray(o) for o in others]
@@ -197,7 +198,7 @@ def topic_stability(reference, others: Sequence) -> pd.DataFrame:
         rows.append({"topic": int(t), "documents": int(members.sum()),
                      "jaccard_mean": float(np.mean(best)) if best else math.nan,
                      "jaccard_min": float(np.min(best)) if best else math.nan,
-                     "recurs_share": float(np.mean([b >= JACCARD_DISSOLVED for b in best])) if best else math.nan})
+                     "recurs_share": float(np.mean([b > JACCARD_DISSOLVED for b in best])) if best else math.nan})
     return pd.DataFrame(rows, columns=["topic", "documents", "jaccard_mean", "jaccard_min", "recurs_share"])
 
 
