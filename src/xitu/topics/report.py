@@ -423,7 +423,9 @@ def stability_figure(fit: TopicFit, others: Sequence[np.ndarray]):
     ax.set_xlabel("Jaccard with the best-matching topic of each other seed (bar: mean; whisker: smallest)")
     ax.grid(axis="y", visible=False)
     stable = int((table["jaccard_mean"] >= JACCARD_STABLE).sum())
-    ax.set_title(f"Topics that recur across seeds: {stable} of {len(table)} stable\n"
+    counted = (f"{stable} of {len(table)} stable" if others else
+               "not measured (one seed: no other seed to compare with)")  # not "0 of N stable"
+    ax.set_title(f"Topics that recur across seeds: {counted}\n"
                  f"(mean Jaccard ≥ {JACCARD_STABLE} with their best match in {len(others)} other seeds; Hennig 2007)",
                  fontsize=10, loc="left", pad=14)
     return fig, table
