@@ -705,10 +705,6 @@ def test_word_rules_and_stability_of_a_fit_without_topics(tokenizer):
     plt.close("all")
 
 
-
-
-
-
 def test_stability_figure_of_one_seed_claims_no_count():
     """Review 4: with one seed (``seeds=[x]``) the figure said "one seed only" in its body
     but its title read "Topics that recur across seeds: 0 of 3 stable", a measured-looking
@@ -770,7 +766,3 @@ def test_the_bound_rule_is_not_described_as_an_upper_bound(fit, tokenizer, tmp_p
     nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02-topics.ipynb").read_text(encoding="utf-8"))
     prose = "".join("".join(c["source"]) for c in nb["cells"] if c.get("id") == "cell-07a")
     assert "the gap lies in the clusters" not in prose.replace("does not show that the gap lies in the clusters", "")
-
-
-
-
