@@ -117,7 +117,7 @@ def test_word_rule_lines_are_written_from_the_table(tmp_path):
     assert "  | NMF (its own topics) | 0.200 ± 0.002 | 0.800 ± 0.020 |" in lines
 
 
-def test_stability_lines_count_stable_and_dissolved_topics(tmp_path):
+def test_stability_lines_count_stable_and_untrusted_topics(tmp_path):
     from xitu.results import stability_lines
     from xitu.io import write_csv
     import pandas as pd
@@ -129,7 +129,7 @@ def test_stability_lines_count_stable_and_dissolved_topics(tmp_path):
     write_csv(table, tmp_path / "02-topics" / "topic_stability.csv")
     line = stability_lines(tmp_path)[1]
     assert "of the run seed's 3 topics, 2 are stable" in line and "15 of 18 documents" in line
-    assert "1 dissolve" in line
+    assert "1 should not be trusted (mean < 0.6)" in line
     write_csv(table.assign(jaccard_mean=float("nan")), tmp_path / "02-topics" / "topic_stability.csv")
     assert stability_lines(tmp_path) == []  # one seed: no line rather than "0 stable"
 

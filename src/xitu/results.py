@@ -165,7 +165,7 @@ def topic_lines(figures: Path) -> list[str]:
 def stability_lines(figures: Path) -> list[str]:
     """How many topics of the run seed's fit recur across the other seeds
     (``topic_stability.csv`` of notebook 02)."""
-    from xitu.topics.quality import JACCARD_DISSOLVED, JACCARD_STABLE
+    from xitu.topics.quality import JACCARD_STABLE, JACCARD_UNTRUSTED
 
     st = _read(figures / "02-topics" / "topic_stability.csv")
     if st is None or "jaccard_mean" not in st or st.empty:
@@ -173,12 +173,13 @@ def stability_lines(figures: Path) -> list[str]:
     mean = pd.to_numeric(st["jaccard_mean"], errors="coerce")
     if mean.isna().all():
         return []
-    stable, dissolved = int((mean >= JACCARD_STABLE).sum()), int((mean < JACCARD_DISSOLVED).sum())
+    stable, untrusted = int((mean >= JACCARD_STABLE).sum()), int((mean < JACCARD_UNTRUSTED).sum())
     docs = pd.to_numeric(st["documents"], errors="coerce")
     return ["", f"  Topics that recur across seeds (`figures/02-topics/topic_stability.csv`, Hennig's cluster-wise "
                 f"Jaccard): of the run seed's {len(st)} topics, {stable} are stable (mean Jaccard ≥ {JACCARD_STABLE} with "
                 f"their best match in the other seeds; {int(docs[mean >= JACCARD_STABLE].sum())} of "
-                f"{int(docs.sum())} documents) and {dissolved} dissolve (< {JACCARD_DISSOLVED})."]
+                f"{int(docs.sum())} documents) and {untrusted} should not be trusted (mean < {JACCARD_UNTRUSTED}). This is "
+                "the fit's own randomness on this corpus, not a resampling of the documents."]
 
 
 def word_rule_lines(figures: Path) -> list[str]:
@@ -191,13 +192,14 @@ def word_rule_lines(figures: Path) -> list[str]:
     if rules.empty:
         return []
     out = ["", f"  Topic words by other rules on the same clusters (`figures/02-topics/word_rules.csv`, "
-               f"{int(rules['seeds'].max())} seeds; the bound row picks words by their co-occurrence, close to NPMI itself: "
-               "what word choice can reach at least, not an upper bound and not a rule to read topics by):", "",
+               f"{int(rules['seeds'].max())} seeds). The search picks words by NPMI itself, so it is not a rule to read "
+               "topics by, and a better search could beat it; the upper bound is the most any choice among the same "
+               "candidate words could reach:", "",
            "  | rule for topic words | NPMI | diversity |", "  |---|---|---|"]
     for r in wr.to_dict("records"):
         name = r["name"] if r["kind"] != "model" else f"{r['name']} (its own topics)"
-        out.append(f"  | {name} | {_f(r['npmi_mean'], 3)} ± {_f(r['npmi_sd'], 3)} | "
-                   f"{_f(r['diversity_mean'], 3)} ± {_f(r['diversity_sd'], 3)} |")
+        diversity = "—" if _missing(r["diversity_mean"]) else f"{_f(r['diversity_mean'], 3)} ± {_f(r['diversity_sd'], 3)}"
+        out.append(f"  | {name} | {_f(r['npmi_mean'], 3)} ± {_f(r['npmi_sd'], 3)} | {diversity} |")
     return out
 
 

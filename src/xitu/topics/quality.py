@@ -27,6 +27,7 @@ __all__ = [
     "stability",
     "JACCARD_DISSOLVED",
     "JACCARD_STABLE",
+    "JACCARD_UNTRUSTED",
     "topic_stability",
     "ModelScore",
     "score",
@@ -34,6 +35,9 @@ __all__ = [
     "compare_models",
     "summarise_comparison",
     "WORD_RULES",
+    "UPPER_BOUND",
+    "RELEVANCE_LAMBDA",
+    "CANDIDATES",
     "topic_word_rules",
     "word_rule_comparison",
     "summarise_word_rules",
@@ -171,7 +175,7 @@ def stability(assignments: Sequence[np.ndarray]) -> list[float]:
 #: Statistics & Data Analysis 52; fpc::clusterboot): in one run a cluster whose best Jaccard is
 #: 0.5 or less "dissolved"; a mean Jaccard of 0.75 or more marks a stable cluster (Hennig
 #: adds that a mean below 0.6 should not be trusted).
-JACCARD_DISSOLVED, JACCARD_STABLE = 0.5, 0.75
+JACCARD_DISSOLVED, JACCARD_UNTRUSTED, JACCARD_STABLE = 0.5, 0.6, 0.75
 
 
 def topic_stability(reference, others: Sequence) -> pd.DataFrame:
@@ -180,8 +184,10 @@ def topic_stability(reference, others: Sequence) -> pd.DataFrame:
     the most similar topic of that seed (outliers are no topic), as in Hennig's cluster-wise
     stability (2007). One row per topic (outliers left out): documents, mean and smallest
     Jaccard over the other seeds, and the share of other seeds in which it recurs (Jaccard
-    above :data:`JACCARD_DISSOLVED`: Hennig's "dissolved" is ≤ 0.5). Where the ARI of :func:`stability` says how much the whole
-    partition moves, this says which topics to trust."""
+    above :data:`JACCARD_DISSOLVED`: Hennig's "dissolved" is ≤ 0.5). Where the ARI of
+    :func:`stability` says how much the whole partition moves, this says which topics move
+    with the seed. It measures the algorithm's own randomness on this corpus, not how a topic
+    depends on the sample of documents (Hennig resamples the data for that)."""
     ref = np.asarray(reference)
     others = [np.asarray(o) for o in others]
     if any(len(o) != len(ref) for o in others):
@@ -332,110 +338,187 @@ def summarise_comparison(runs: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- rules for topic words
 
+#: LDAvis relevance weight of :func:`topic_word_rules` (Sievert & Shirley's recommended value).
+RELEVANCE_LAMBDA = 0.6
+#: How many of a topic's best c-TF-IDF words the coherence search chooses among.
+CANDIDATES = 30
+
 #: Rules for choosing a topic's words from the same clusters (:func:`topic_word_rules`), and
-#: what each one is. The last one is not a rule to read topics by: it picks words by their
-#: co-occurrence, close to the coherence measure itself. It is a lower bound on how far word
-#: choice could go (an achieved value; greedy, so a better choice may exist), not an upper one.
+#: what each one is. The last one is not a rule to read topics by: it searches the candidates
+#: for the words that score best on NPMI itself.
 WORD_RULES = {
     "c-TF-IDF (in use)": "BERTopic's class-based TF-IDF of term counts (Grootendorst 2022), filler words left out",
     "c-TF-IDF of document frequencies": "the same, counting in how many of a topic's documents a word occurs",
     "c-TF-IDF, reduce_frequent_words": "BERTopic's option: square root of the term frequencies",
-    "relevance, λ = 0.6": "LDAvis relevance λ·log p(w|t) + (1−λ)·log lift (Sievert & Shirley 2014)",
-    "bound: most coherent 10 of the top 30": ("greedy choice by document co-occurrence among the 30 best c-TF-IDF words: "
-                                              "chosen by (nearly) the measure itself, so what word choice can reach at "
-                                              "least, not an upper bound and not a rule"),
+    "LDAvis relevance": (f"λ·log p(w|t) + (1−λ)·log lift with λ = {RELEVANCE_LAMBDA} "
+                         "(Sievert & Shirley 2014)"),
+    "most coherent found among the best c-TF-IDF words": (
+        f"a search (greedy, then swaps) among each topic's {CANDIDATES} best c-TF-IDF words for the set with the "
+        "highest NPMI, scored exactly as NPMI is: chosen by the measure itself, so not a rule to read topics by; "
+        "an achieved value, which a better search could beat"),
 }
+#: The row of :func:`word_rule_comparison` that no choice of words among the same candidates
+#: can beat (no word list, so no diversity).
+UPPER_BOUND = "upper bound: any words among the best c-TF-IDF words"
 
 
 def _class_counts(fit: TopicFit, binary: bool = False):
     """The fit's documents × words counts, the topic ids with documents (outliers first, as
-    BERTopic keeps them) and the topics × words count matrix."""
+    BERTopic keeps them) and the topics × words count matrix (sparse)."""
     from scipy import sparse
 
     counts = sparse.csr_matrix(fit.model.vectorizer_model.transform(fit.docs), dtype=np.float64)
     if binary:
         counts.data = np.ones_like(counts.data)
     classes = sorted(set(fit.topics.tolist()))
-    M = sparse.csr_matrix(np.vstack([np.asarray(counts[fit.topics == t].sum(axis=0)).ravel() for t in classes]))
-    return counts, classes, M
+    onehot = sparse.csr_matrix((np.ones(len(fit.topics)), ([classes.index(t) for t in fit.topics.tolist()],
+                                                           np.arange(len(fit.topics)))),
+                               shape=(len(classes), len(fit.topics)))
+    return counts, classes, sparse.csr_matrix(onehot @ counts)
 
 
-def _ranked_rows(scores: np.ndarray, classes: list[int], vocab: np.ndarray, topn: int,
-                 exclude: Iterable[str]) -> dict[int, list[str]]:
-    from xitu.topics.model import _top_words
+def _ranked_sparse(scores, classes: list[int], vocab: np.ndarray, topn: int,
+                   exclude: Iterable[str]) -> dict[int, list[str]]:
+    """Each topic's ``topn`` words by (−score, word) among its stored entries with a positive
+    score (rounded to 10 significant digits, as the fit ranks), ``exclude`` left out."""
+    from scipy import sparse
 
-    words = _top_words(scores, vocab, topn, exclude)
-    return {t: words[k] for k, t in enumerate(classes) if t != OUTLIER}
+    from xitu.topics.model import round_sig
 
-
-def _most_coherent(candidates: list[str], occurrence, topn: int) -> list[str]:
-    """Greedy: the first candidate, then each time the candidate with the highest mean NPMI
-    (document co-occurrence) with those chosen; ties go to the earlier candidate."""
-    X = np.asarray(occurrence.todense(), dtype=np.float64)
-    n = len(X)
-    p = X.mean(axis=0)
-    joint = (X.T @ X) / n
-    eps = 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        npmi = np.log((joint + eps) / np.maximum(np.outer(p, p), eps)) / -np.log(joint + eps)
-    chosen = [0]
-    while len(chosen) < min(topn, len(candidates)):
-        rest = [i for i in range(len(candidates)) if i not in chosen]
-        gain = np.round(npmi[np.ix_(rest, chosen)].mean(axis=1), 10)
-        chosen.append(rest[int(np.argmax(gain))])  # argmax: the first of equal gains
-    return [candidates[i] for i in chosen]
+    S = sparse.csr_matrix(scores)
+    drop = set(exclude)
+    out = {}
+    for k, t in enumerate(classes):
+        if t == OUTLIER:
+            continue
+        lo, hi = S.indptr[k], S.indptr[k + 1]
+        idx, val = S.indices[lo:hi], round_sig(np.asarray(S.data[lo:hi], dtype=float), 10)
+        ok = np.array([v > 0 and vocab[i] not in drop for i, v in zip(idx, val)], dtype=bool)
+        idx, val = idx[ok], val[ok]
+        order = np.lexsort((vocab[idx].astype(str), -val)) if len(idx) else np.array([], dtype=int)
+        out[t] = [str(vocab[idx[o]]) for o in order[:topn]]
+    return out
 
 
-def topic_word_rules(fit: TopicFit, topn: int | None = None, candidates: int = 30,
-                     relevance_lambda: float = 0.6) -> dict[str, dict[int, list[str]]]:
+def _search_coherent(pairs: np.ndarray, k: int) -> list[int]:
+    """Indices of ``k`` candidates with a high sum of pairwise values ``pairs`` (symmetric):
+    the best pair, then greedily the candidate adding most, then swaps of one chosen for one
+    left out while a swap raises the sum by more than 1e-12 (best swap first; ties to the
+    lower index). A local optimum, not always the global one."""
+    n = len(pairs)
+    k = min(k, n)
+    if k < 2:
+        return list(range(k))
+    P = np.where(np.isfinite(pairs), pairs, -1.0)
+    np.fill_diagonal(P, 0.0)
+    upper = np.triu(P, 1) + np.tril(np.full((n, n), -np.inf))
+    a, b = np.unravel_index(int(np.argmax(upper)), upper.shape)
+    chosen = [int(a), int(b)]
+    while len(chosen) < k:
+        rest = [i for i in range(n) if i not in chosen]
+        chosen.append(rest[int(np.argmax(P[np.ix_(rest, chosen)].sum(axis=1)))])
+    for _ in range(10 * n):
+        rest = [j for j in range(n) if j not in chosen]
+        if not rest:
+            break
+        to_others = P[:, chosen].sum(axis=1)  # each candidate's sum with the chosen ones
+        gain = np.array([[to_others[j] - P[j, i] - to_others[i] for j in rest] for i in chosen])
+        i, j = np.unravel_index(int(np.argmax(gain)), gain.shape)
+        if gain[i, j] <= 1e-12:
+            break
+        chosen[i] = rest[j]
+    return sorted(chosen)
+
+
+def _candidates(fit: TopicFit, n: int) -> dict[int, list[str]]:
+    """Each topic's ``n`` best words by the fit's own c-TF-IDF (filler words left out)."""
+    from xitu.topics.model import topic_terms
+
+    return {t: ws for t, ws in topic_terms(fit.model, n, fit.fillers)[0].items() if t != OUTLIER}
+
+
+def _pair_npmi(candidates: dict[int, list[str]], texts) -> dict[int, np.ndarray]:
+    """For each topic, the NPMI of every pair of its candidates, scored by gensim as
+    :func:`npmi_coherence` scores a topic (a topic's NPMI is the mean over its pairs), in one
+    pass over ``texts``."""
+    pairs, where = [], []
+    for t, ws in candidates.items():
+        for i in range(len(ws)):
+            for j in range(i + 1, len(ws)):
+                pairs.append([ws[i], ws[j]])
+                where.append((t, i, j))
+    out = {t: np.full((len(ws), len(ws)), np.nan) for t, ws in candidates.items()}
+    if not pairs:
+        return out
+    try:
+        values = npmi_coherence(pairs, texts, 2)[1]
+    except ValueError:  # no pair of words found in the texts
+        return out
+    for (t, i, j), v in zip(where, values):
+        out[t][i, j] = out[t][j, i] = v
+    return out
+
+
+def topic_word_rules(fit: TopicFit, topn: int | None = None, texts=None,
+                     pair_npmi: dict[int, np.ndarray] | None = None) -> dict[str, dict[int, list[str]]]:
     """Each topic's top words under each rule of :data:`WORD_RULES`, on the fit's own
     clusters and tokens, the fit's filler words left out (topic id → words; outliers not
-    included). Ties are broken by the word, as in the fit."""
-    from scipy import sparse
+    included). Ties are broken by the word, as in the fit. ``texts`` (tokenised documents;
+    default: the fit's with its tokeniser) are what the coherence search scores in;
+    ``pair_npmi`` reuses the pairwise NPMI of the :data:`CANDIDATES` (:func:`_pair_npmi`)."""
     from bertopic.vectorizers import ClassTfidfTransformer
 
     topn = topn or fit.settings.top_n_words
     vocab = np.asarray(fit.model.vectorizer_model.get_feature_names_out(), dtype=object)
-    counts, classes, M = _class_counts(fit)
+    _, classes, M = _class_counts(fit)
     _, _, B = _class_counts(fit, binary=True)
-    out: dict[str, dict[int, list[str]]] = {}
     names = list(WORD_RULES)
-    out[names[0]] = fit.topic_words(topn)
+    out: dict[str, dict[int, list[str]]] = {names[0]: fit.topic_words(topn)}
 
     def ctfidf(matrix, **options):  # transform() normalises its input in place: give it a copy
-        return np.asarray(ClassTfidfTransformer(**options).fit(matrix).transform(matrix.copy()).todense())
+        return ClassTfidfTransformer(**options).fit(matrix).transform(matrix.copy())
 
-    out[names[1]] = _ranked_rows(ctfidf(B), classes, vocab, topn, fit.fillers)
-    out[names[2]] = _ranked_rows(ctfidf(M, reduce_frequent_words=True), classes, vocab, topn, fit.fillers)
-    C = np.asarray(M.todense())
-    p_wt = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
-    p_w = C.sum(axis=0) / max(C.sum(), 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = relevance_lambda * np.log(p_wt) + (1 - relevance_lambda) * np.log(p_wt / p_w)
-    finite = np.isfinite(rel)
-    floor = rel[finite].min() if finite.any() else 0.0
-    out[names[3]] = _ranked_rows(np.where(finite, rel - floor + 1.0, 0.0), classes, vocab, topn, fit.fillers)
-    occurrence = counts.tocsc()
-    occurrence.data = np.ones_like(occurrence.data)
-    column = {w: i for i, w in enumerate(vocab)}
-    C_use = fit.model.c_tf_idf_.tocsr()
-    offset = 1 if fit.model._outliers else 0
-    bound = {}
-    for t in sorted(set(fit.topics.tolist()) - {OUTLIER}):
-        row = np.asarray(C_use[t + offset].todense())
-        cands = _ranked_rows(row, [t], vocab, candidates, fit.fillers)[t]
-        bound[t] = _most_coherent(cands, sparse.csc_matrix(occurrence[:, [column[w] for w in cands]]), topn) if cands else []
-    out[names[4]] = bound
+    out[names[1]] = _ranked_sparse(ctfidf(B), classes, vocab, topn, fit.fillers)
+    out[names[2]] = _ranked_sparse(ctfidf(M, reduce_frequent_words=True), classes, vocab, topn, fit.fillers)
+    # relevance on the stored (non-zero) counts only: log p(w|t) is −inf elsewhere
+    R = M.tocsr(copy=True)
+    rows = np.repeat(np.arange(R.shape[0]), np.diff(R.indptr))
+    p_wt = R.data / np.maximum(np.asarray(M.sum(axis=1)).ravel()[rows], 1)
+    p_w = np.asarray(M.sum(axis=0)).ravel() / max(float(M.sum()), 1.0)
+    rel = RELEVANCE_LAMBDA * np.log(p_wt) + (1 - RELEVANCE_LAMBDA) * np.log(p_wt / p_w[R.indices])
+    R.data = rel - (rel.min() if len(rel) else 0.0) + 1.0  # a shift keeps each row's order and makes scores positive
+    out[names[3]] = _ranked_sparse(R, classes, vocab, topn, fit.fillers)
+    cands = _candidates(fit, CANDIDATES)
+    if pair_npmi is None:
+        pair_npmi = _pair_npmi(cands, texts if texts is not None else fit.tokenizer.tokenize_many(fit.docs))
+    out[names[4]] = {t: [ws[i] for i in _search_coherent(pair_npmi[t], topn)] for t, ws in cands.items()}
     return out
+
+
+def _upper_bound(pair_npmi: dict[int, np.ndarray], topn: int) -> float:
+    """The mean over topics of the largest NPMI any ``topn`` of its candidates could have: a
+    set of k words has k(k−1)/2 pairs, and their mean is at most the mean of the topic's
+    k(k−1)/2 largest pair values. Topics with fewer than two candidates are skipped."""
+    per = []
+    for P in pair_npmi.values():
+        k = min(topn, len(P))
+        if k < 2:
+            continue
+        values = np.sort(np.where(np.isfinite(P[np.triu_indices(len(P), 1)]), P[np.triu_indices(len(P), 1)], -1.0))
+        per.append(float(values[::-1][: k * (k - 1) // 2].mean()))
+    return float(np.mean(per)) if per else math.nan
 
 
 def word_rule_comparison(fits: dict[int, TopicFit] | Sequence[TopicFit], texts: Sequence[Sequence[str]] | None = None,
                          topn: int | None = None) -> pd.DataFrame:
     """NPMI and diversity (the measures of :func:`score`) of every rule of
-    :data:`WORD_RULES` on the same clusters, one row per rule and seed. ``texts`` are the
-    tokenised documents NPMI counts in (default: the fits' documents with their tokeniser).
-    What it can show: how much of the gap to a lexical model such as NMF the choice of words
-    can close on these clusters; the bound row says how far word choice alone could go."""
+    :data:`WORD_RULES` on the same clusters, one row per rule and seed, plus a row
+    :data:`UPPER_BOUND`: the NPMI that no choice of words among each topic's
+    :data:`CANDIDATES` best c-TF-IDF words can exceed. ``texts`` are the tokenised
+    documents NPMI counts in (default: the fits' documents with their tokeniser). What it
+    can show: whether the choice of words among a topic's best c-TF-IDF words could close
+    the gap to a lexical model such as NMF on these clusters; if even the upper bound stays
+    below, it cannot (words further down a topic's list are not considered)."""
     fits = list(fits.values()) if isinstance(fits, dict) else list(fits)
     if not fits:
         raise ValueError("no fitted model to compare word rules on")
@@ -448,7 +531,9 @@ def word_rule_comparison(fits: dict[int, TopicFit] | Sequence[TopicFit], texts: 
             if tokenised is None or tokenised[0] != fit.docs:
                 tokenised = (fit.docs, fit.tokenizer.tokenize_many(fit.docs))
             toks = tokenised[1]
-        by_rule = {rule: [w for t, w in sorted(words.items())] for rule, words in topic_word_rules(fit, n).items()}
+        pairs = _pair_npmi(_candidates(fit, CANDIDATES), toks)
+        by_rule = {rule: [w for t, w in sorted(words.items())]
+                   for rule, words in topic_word_rules(fit, n, toks, pairs).items()}
         # one pass over the texts for every rule's topics (gensim counts all their words at once)
         every = [ws for lists in by_rule.values() for ws in lists]
         try:
@@ -462,15 +547,23 @@ def word_rule_comparison(fits: dict[int, TopicFit] | Sequence[TopicFit], texts: 
             rows.append({"rule": rule, "seed": fit.settings.seed, "n_topics": len(lists),
                          "npmi": float(np.mean(mine)) if mine else math.nan,
                          "diversity": _undefined_as_nan(lambda: topic_diversity(lists, n))})
+        rows.append({"rule": UPPER_BOUND, "seed": fit.settings.seed, "n_topics": len(pairs),
+                     "npmi": _upper_bound(pairs, n), "diversity": math.nan})
     return pd.DataFrame(rows)
 
 
 def summarise_word_rules(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and SD over seeds of :func:`word_rule_comparison`, one row per rule (in the
-    order of :data:`WORD_RULES`), with what each rule is."""
+    order of the table), with what each rule is; ``seeds_with_topics`` counts the seeds whose
+    NPMI is defined (the means skip the others)."""
     g = table.groupby("rule", sort=False)
-    out = pd.DataFrame({"seeds": g.size(), "npmi_mean": g["npmi"].mean(), "npmi_sd": g["npmi"].std(ddof=1),
+    out = pd.DataFrame({"seeds": g.size(), "seeds_with_topics": g["npmi"].count(),
+                        "npmi_mean": g["npmi"].mean(), "npmi_sd": g["npmi"].std(ddof=1),
                         "diversity_mean": g["diversity"].mean(), "diversity_sd": g["diversity"].std(ddof=1)})
-    out = out.fillna({"npmi_sd": 0.0, "diversity_sd": 0.0}).reset_index()
-    out["what"] = out["rule"].map(WORD_RULES)
+    for m in ("npmi", "diversity"):  # one seed: SD 0 where there is a mean
+        out[f"{m}_sd"] = out[f"{m}_sd"].where(out[f"{m}_mean"].isna() | out[f"{m}_sd"].notna(), 0.0)
+    out = out.reset_index()
+    what = {**WORD_RULES, UPPER_BOUND: (f"the largest NPMI any set of words among each topic's {CANDIDATES} best "
+                                        "c-TF-IDF words could have (the mean of its largest pair values)")}
+    out["what"] = out["rule"].map(what)
     return out

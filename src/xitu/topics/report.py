@@ -389,9 +389,9 @@ def comparison_figure(summary: pd.DataFrame):
 def stability_figure(fit: TopicFit, others: Sequence[np.ndarray]):
     """Each topic's mean Jaccard with its best match in the other seeds
     (:func:`xitu.topics.topic_stability`), whiskers down to the smallest, with Hennig's
-    lines at 0.5 (dissolved below) and 0.75 (stable from); returns ``(fig, table)``."""
+    lines at 0.6 (not to be trusted below) and 0.75 (stable from); returns ``(fig, table)``."""
     from xitu.plots import figure
-    from xitu.topics.quality import JACCARD_DISSOLVED, JACCARD_STABLE, topic_stability
+    from xitu.topics.quality import JACCARD_STABLE, JACCARD_UNTRUSTED, topic_stability
 
     table = topic_stability(fit.topics, others)
     table.insert(1, "topic_name", table["topic"].map(fit.names))
@@ -415,7 +415,7 @@ def stability_figure(fit: TopicFit, others: Sequence[np.ndarray]):
     else:
         ax.text(0.5, 0.5, "no topic in this fit", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
-    for x, what in ((JACCARD_DISSOLVED, "dissolved below"), (JACCARD_STABLE, "stable from")):
+    for x, what in ((JACCARD_UNTRUSTED, "not to be trusted below"), (JACCARD_STABLE, "stable from")):
         ax.axvline(x, color="#777777", linestyle="--", linewidth=0.9)
         ax.annotate(what, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 2), textcoords="offset points",
                     fontsize=8, color="#555555")
@@ -435,19 +435,31 @@ def word_rules_figure(rules: pd.DataFrame, models: pd.DataFrame | None = None, d
     """NPMI against diversity of each rule for topic words on BERTopic's clusters
     (:func:`xitu.topics.summarise_word_rules`), ±1 SD over seeds, with the LDA and NMF
     models of :func:`xitu.topics.summarise_comparison` (``models``) in grey. Dashed lines:
-    NMF's NPMI and ``diversity_target``. The table behind it has one row per rule or model."""
+    NMF's NPMI and ``diversity_target``; dash-dotted: the upper bound of NPMI over choices of
+    words among the candidates. The table behind it has one row per rule, bound or model."""
     from xitu.plots import PALETTE, figure, wrap
+
+    from xitu.topics.quality import UPPER_BOUND
 
     fig, ax = figure(figsize=(8.6, 5.2))
     rows = []
     for k, r in enumerate(rules.itertuples(index=False)):
-        bound = r.rule.startswith("bound")
-        ax.errorbar(r.diversity_mean, r.npmi_mean, xerr=r.diversity_sd, yerr=r.npmi_sd, fmt="D" if bound else "o",
-                    color=PALETTE[k % len(PALETTE)], mfc="white" if bound else PALETTE[k % len(PALETTE)], ms=7, capsize=3,
-                    label=wrap(f"{r.rule}: {r.npmi_mean:.3f} / {r.diversity_mean:.3f}", 46))
-        rows.append({"kind": "word rule on BERTopic's clusters", "name": r.rule, "seeds": int(r.seeds),
-                     "npmi_mean": r.npmi_mean, "npmi_sd": r.npmi_sd, "diversity_mean": r.diversity_mean,
-                     "diversity_sd": r.diversity_sd})
+        row = {"kind": "word rule on BERTopic's clusters", "name": r.rule, "seeds": int(r.seeds),
+               "seeds_with_topics": int(getattr(r, "seeds_with_topics", r.seeds)), "npmi_mean": r.npmi_mean,
+               "npmi_sd": r.npmi_sd, "diversity_mean": r.diversity_mean, "diversity_sd": r.diversity_sd}
+        if r.rule == UPPER_BOUND:  # no word list, so no diversity: a line, not a point
+            row["kind"] = "upper bound on BERTopic's clusters"
+            if np.isfinite(r.npmi_mean):
+                ax.axhline(r.npmi_mean, color=PALETTE[k % len(PALETTE)], linestyle="-.", linewidth=1.1,
+                           label=wrap(f"{r.rule}: {r.npmi_mean:.3f}", 46))
+            rows.append(row)
+            continue
+        searched = r.rule.startswith("most coherent")
+        measured = np.isfinite(r.npmi_mean) and np.isfinite(r.diversity_mean)
+        ax.errorbar(r.diversity_mean, r.npmi_mean, xerr=r.diversity_sd, yerr=r.npmi_sd, fmt="D" if searched else "o",
+                    color=PALETTE[k % len(PALETTE)], mfc="white" if searched else PALETTE[k % len(PALETTE)], ms=7, capsize=3,
+                    label=wrap(f"{r.rule}: " + (f"{r.npmi_mean:.3f} / {r.diversity_mean:.3f}" if measured else "not measured"), 46))
+        rows.append(row)
     nmf_npmi = None
     if models is not None:
         for r in models[models["model"].isin(["LDA", "NMF"])].itertuples(index=False):
@@ -455,7 +467,8 @@ def word_rules_figure(rules: pd.DataFrame, models: pd.DataFrame | None = None, d
                         ms=6, capsize=3)
             ax.annotate(r.model, (r.diversity_mean, r.npmi_mean), xytext=(6, 4), textcoords="offset points",
                         fontsize=9, color="#555555")
-            rows.append({"kind": "model", "name": r.model, "seeds": int(r.seeds), "npmi_mean": r.npmi_mean,
+            rows.append({"kind": "model", "name": r.model, "seeds": int(r.seeds),
+                         "seeds_with_topics": int(getattr(r, "seeds_with_topics", r.seeds)), "npmi_mean": r.npmi_mean,
                          "npmi_sd": r.npmi_sd, "diversity_mean": r.diversity_mean, "diversity_sd": r.diversity_sd})
             if r.model == "NMF":
                 nmf_npmi = float(r.npmi_mean)
@@ -470,7 +483,8 @@ def word_rules_figure(rules: pd.DataFrame, models: pd.DataFrame | None = None, d
     n = int(rules["seeds"].max()) if len(rules) else 0
     ax.set_title(f"How the choice of topic words trades coherence for diversity (same clusters; mean ± SD over {n} seeds)",
                  fontsize=10, loc="left")
-    table = pd.DataFrame(rows, columns=["kind", "name", "seeds", "npmi_mean", "npmi_sd", "diversity_mean", "diversity_sd"])
+    table = pd.DataFrame(rows, columns=["kind", "name", "seeds", "seeds_with_topics", "npmi_mean", "npmi_sd", "diversity_mean",
+                                        "diversity_sd"])
     for c in ("npmi_mean", "npmi_sd", "diversity_mean", "diversity_sd"):
         table[c] = round_sig(table[c].astype(float), 4)
     return fig, table
