@@ -154,3 +154,18 @@ def test_gold_line_says_when_the_labels_belong_to_another_corpus(tmp_path, root)
     shutil.copytree(root / "data" / "raw", tmp_path / "data" / "raw")
     processed.load_tables(p)
     assert "not in `data/processed`" not in results_section(p)
+
+
+def test_heldout_npmi_lines_are_written_from_the_table(tmp_path):
+    from xitu.results import heldout_npmi_lines
+    from xitu.io import write_csv
+    import pandas as pd
+
+    assert heldout_npmi_lines(tmp_path) == []
+    (tmp_path / "02-topics").mkdir()
+    table = pd.DataFrame({"model": ["M"], "seeds": [3], "npmi_chosen_half_mean": [0.2], "npmi_chosen_half_sd": [0.01],
+                          "npmi_held_out_mean": [-0.3], "npmi_held_out_sd": [0.02], "diversity_mean": [float("nan")],
+                          "diversity_sd": [float("nan")]})
+    write_csv(table, tmp_path / "02-topics" / "heldout_npmi.csv")
+    lines = heldout_npmi_lines(tmp_path)
+    assert "3 seeds" in lines[1] and "  | M | 0.200 ± 0.010 | -0.300 ± 0.020 | — |" in lines

@@ -787,3 +787,46 @@ def test_the_searched_words_are_not_described_as_an_upper_bound(tmp_path):
     nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02-topics.ipynb").read_text(encoding="utf-8"))
     prose = "".join("".join(c["source"]) for c in nb["cells"] if c.get("id") == "cell-07a")
     assert "upper bound" in prose and "the gap lies in the clusters" not in prose
+
+
+def test_window_npmi_is_gensims_npmi(fit, tokenizer):
+    """The pair matrix the coherence search maximises is gensim's c_npmi of each two-word
+    topic, on real segments (long and short ones) and on texts shorter than the window,
+    empty texts and words that never meet."""
+    texts = tokenizer.tokenize_many(fit.docs)
+    words = sorted({w for ws in fit.topic_words().values() for w in ws})[:40]
+    M = T.window_npmi(words, texts)
+    pairs = [[a, b] for i, a in enumerate(words) for b in words[i + 1:]]
+    gensim = T.npmi_coherence(pairs, texts, 2)[1]
+    ours = [M[i, j] for i in range(len(words)) for j in range(i + 1, len(words))]
+    assert ours == pytest.approx(gensim, abs=1e-9)
+    toy = [["a", "b"], [], ["c"] * 12 + ["a"], ["a", "x", "c"]]
+    Mt = T.window_npmi(["a", "b", "c"], toy)
+    g = T.npmi_coherence([["a", "b"], ["a", "c"], ["b", "c"]], toy, 2)[1]
+    assert [Mt[0, 1], Mt[0, 2], Mt[1, 2]] == pytest.approx(g, abs=1e-9)
+    assert np.isnan(Mt[0, 0])
+
+
+def test_heldout_npmi_splits_by_article(fit, segments):
+    """The halves never split an article, do not depend on the order of the documents, and the
+    table scores each model on both halves; the coherence search wins on the half it chose its
+    words on (by construction) and the held-out column is counted on the other half only."""
+    ids = segments["article_id"].tolist()
+    A = T.article_halves(ids)
+    assert 0 < A.sum() < len(A)
+    assert segments.assign(half=A).groupby("article_id")["half"].nunique().eq(1).all()
+    assert (T.article_halves(ids[::-1]) == A[::-1]).all()
+    table = T.heldout_npmi([fit], ids, segments["language"])
+    assert list(table["model"]) == ["BERTopic (c-TF-IDF)", "BERTopic (coherence search)", "NMF (fitted on half A)"]
+    by = table.set_index("model")
+    assert by.at["BERTopic (coherence search)", "npmi_chosen_half"] > by.at["BERTopic (c-TF-IDF)", "npmi_chosen_half"]
+    assert table[["npmi_chosen_half", "npmi_held_out", "diversity"]].notna().all().all()
+    assert (table["npmi_held_out"] != table["npmi_chosen_half"]).all()
+    summary = T.summarise_heldout_npmi(pd.concat([table, table.assign(seed=2)]))
+    assert (summary["seeds"] == 2).all() and (summary["npmi_held_out_sd"] == 0).all()
+    fig, csv = T.heldout_npmi_figure(summary)
+    assert list(csv["model"]) == list(table["model"])
+    with pytest.raises(ValueError, match="at least two articles"):
+        T.heldout_npmi([fit], ["one article"] * len(ids))
+    with pytest.raises(ValueError, match="article ids for"):
+        T.heldout_npmi([fit], ids[:5])

@@ -159,7 +159,24 @@ def topic_lines(figures: Path) -> list[str]:
             if value is None or value == "":
                 continue
             out.append(f"  | {what} | {target} | {_f(value, 3)} | {_met(ok(float(value)))} |")
-    return out + stability_lines(figures) + word_rule_lines(figures)
+    return out + stability_lines(figures) + word_rule_lines(figures) + heldout_npmi_lines(figures)
+
+
+def heldout_npmi_lines(figures: Path) -> list[str]:
+    """NPMI of topic words chosen on one half of the articles and counted on the other
+    (``heldout_npmi.csv`` of notebook 02), as a table."""
+    h = _read(figures / "02-topics" / "heldout_npmi.csv")
+    if h is None or "npmi_held_out_mean" not in h or h.empty:
+        return []
+    out = ["", f"  Topic words chosen on half of the articles, NPMI counted on the other half (`figures/02-topics/"
+               f"heldout_npmi.csv`, {int(pd.to_numeric(h['seeds']).max())} seeds; the halves split articles, never "
+               "an article's segments):", "",
+           "  | model | NPMI, half the words were chosen on | NPMI, held-out half | diversity |", "  |---|---|---|---|"]
+    for r in h.to_dict("records"):
+        cells = [("—" if _missing(r[f"{m}_mean"]) else f"{_f(r[f'{m}_mean'], 3)} ± {_f(r[f'{m}_sd'], 3)}")
+                 for m in ("npmi_chosen_half", "npmi_held_out", "diversity")]
+        out.append(f"  | {r['model']} | " + " | ".join(cells) + " |")
+    return out
 
 
 def stability_lines(figures: Path) -> list[str]:

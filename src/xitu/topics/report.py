@@ -21,6 +21,7 @@ from xitu.topics.quality import language_mix, mixed_share
 __all__ = [
     "word_rules_figure",
     "stability_figure",
+    "heldout_npmi_figure",
     "segment_assignments",
     "TopicsOverTime",
     "topics_over_time",
@@ -487,6 +488,38 @@ def word_rules_figure(rules: pd.DataFrame, models: pd.DataFrame | None = None, d
                                         "diversity_sd"])
     for c in ("npmi_mean", "npmi_sd", "diversity_mean", "diversity_sd"):
         table[c] = round_sig(table[c].astype(float), 4)
+    return fig, table
+
+
+def heldout_npmi_figure(summary: pd.DataFrame):
+    """NPMI of each model's topic words on the half of the articles they were chosen on and
+    on the held-out half (:func:`xitu.topics.summarise_heldout_npmi`), ±1 SD over seeds;
+    returns ``(fig, table)``."""
+    from xitu.plots import PALETTE, figure
+
+    fig, ax = figure(figsize=(8.6, 3.8))
+    y = np.arange(len(summary))[::-1]
+    h = 0.38
+    for k, (col, label) in enumerate((("npmi_chosen_half", "half A (words chosen here)"),
+                                      ("npmi_held_out", "half B (held out)"))):
+        mean, sd = summary[f"{col}_mean"].to_numpy(float), summary[f"{col}_sd"].to_numpy(float)
+        ax.barh(y + (0.5 - k) * h, mean, height=h, xerr=sd, capsize=3, color=PALETTE[k], label=label)
+        for yi, v in zip(y + (0.5 - k) * h, mean):
+            ax.annotate("not measured" if not np.isfinite(v) else f"{v:.3f}", (0, yi), xytext=(4 if not np.isfinite(v) or v >= 0 else -4, 0),
+                        textcoords="offset points", va="center", ha="left" if not np.isfinite(v) or v >= 0 else "right",
+                        fontsize=8, color="#333333")
+    ax.set_yticks(y, summary["model"])
+    ax.axvline(0, color="#666666", linewidth=0.8)
+    ax.set_xlabel("NPMI coherence (top words)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(fontsize=8, loc="lower right")
+    n = int(summary["seeds"].max()) if len(summary) else 0
+    ax.set_title(f"Topic words chosen on half of the articles, NPMI counted on each half\n(mean ± SD over {n} seeds; "
+                 "segments of one article stay in one half)", fontsize=10, loc="left")
+    table = summary.copy()
+    for c in table.columns:
+        if c.endswith(("_mean", "_sd")):
+            table[c] = round_sig(table[c].astype(float), 4)
     return fig, table
 
 
