@@ -807,6 +807,21 @@ def test_window_npmi_is_gensims_npmi(fit, tokenizer):
     assert np.isnan(Mt[0, 0])
 
 
+def test_article_halves_are_balanced_for_any_number_of_articles():
+    """Articles are dealt alternately in SHA-1 order: both halves exist from two articles on
+    (the parity of the hash put both articles of a two-article corpus in one half and stopped
+    notebook 02), they differ by at most one article, and the split ignores document order."""
+    for n in (2, 3, 7, 40):
+        ids = [f"a{k}" for k in range(n) for _ in range(k % 3 + 1)]  # 1-3 segments per article
+        A = T.article_halves(ids)
+        per_article = pd.Series(A, index=ids).groupby(level=0).agg(["min", "max"])
+        assert (per_article["min"] == per_article["max"]).all()
+        in_a = int(per_article["min"].sum())
+        assert abs(in_a - (n - in_a)) <= 1 and 0 < in_a < n
+        assert (T.article_halves(ids[::-1]) == A[::-1]).all()
+    assert T.article_halves(["only"] * 4).all()
+
+
 def test_heldout_npmi_splits_by_article(fit, segments):
     """The halves never split an article, do not depend on the order of the documents, and the
     table scores each model on both halves; the coherence search wins on the half it chose its
@@ -826,7 +841,10 @@ def test_heldout_npmi_splits_by_article(fit, segments):
     assert (summary["seeds"] == 2).all() and (summary["npmi_held_out_sd"] == 0).all()
     fig, csv = T.heldout_npmi_figure(summary)
     assert list(csv["model"]) == list(table["model"])
-    with pytest.raises(ValueError, match="at least two articles"):
-        T.heldout_npmi([fit], ["one article"] * len(ids))
+    one = T.heldout_npmi([fit], ["one article"] * len(ids))  # no held-out half: not measured, no error
+    assert list(one["model"]) == list(table["model"])
+    assert one[["npmi_chosen_half", "npmi_held_out", "diversity"]].isna().all().all()
+    _, one_csv = T.heldout_npmi_figure(T.summarise_heldout_npmi(one))
+    assert one_csv["npmi_held_out_mean"].isna().all()
     with pytest.raises(ValueError, match="article ids for"):
         T.heldout_npmi([fit], ids[:5])

@@ -620,12 +620,21 @@ def summarise_word_rules(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def article_halves(article_ids: Sequence[str]) -> np.ndarray:
-    """A fixed split of the documents into two halves by article (``True``: half A): the
-    parity of the SHA-1 of the article id, so segments of one article are never on both
-    sides and the split is the same on every machine and in every run."""
+    """A fixed split of the documents into two halves by article (``True``: half A).
+
+    The articles are ordered by the SHA-1 of their id and dealt alternately to A and B, so
+    segments of one article are never on both sides, the halves differ by at most one
+    article (any corpus of two or more articles has both), and the split is the same on
+    every machine and in every run of the same corpus."""
     import hashlib
 
-    return np.array([int(hashlib.sha1(str(a).encode("utf-8")).hexdigest(), 16) % 2 == 0 for a in article_ids])
+    ids = [str(a) for a in article_ids]
+    order = sorted(set(ids), key=lambda a: (hashlib.sha1(a.encode("utf-8")).hexdigest(), a))
+    in_a = {a: k % 2 == 0 for k, a in enumerate(order)}
+    return np.array([in_a[a] for a in ids], dtype=bool)
+
+
+HELDOUT_MODELS = ("BERTopic (c-TF-IDF)", "BERTopic (coherence search)", "NMF (fitted on half A)")
 
 
 def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Sequence[str],
@@ -639,7 +648,8 @@ def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Se
     What it can show: whether an advantage in NPMI carries over to articles the words were
     not chosen on. Words chosen to maximise NPMI win on the half they were chosen on by
     construction; on the held-out half they have no such help. The BERTopic clusters
-    themselves are fitted on all documents (no words are read for that)."""
+    themselves are fitted on all documents (no words are read for that). A corpus of one
+    article has no held-out half: every row is then NaN ("not measured")."""
     from bertopic.vectorizers import ClassTfidfTransformer
     from scipy import sparse
 
@@ -649,8 +659,7 @@ def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Se
     A = article_halves(article_ids)
     if len(A) != len(fits[0].docs):
         raise ValueError(f"{len(A)} article ids for {len(fits[0].docs)} documents")
-    if A.all() or not A.any():
-        raise ValueError("every document belongs to one half of the articles: held-out NPMI needs at least two articles")
+    one_article = A.all() or not A.any()  # no held-out half: every row says "not measured" (NaN)
     if languages is None:
         from xitu.text import detect_language
 
@@ -659,6 +668,10 @@ def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Se
     rows = []
     for fit in fits:
         n = topn or fit.settings.top_n_words
+        if one_article:
+            rows += [{"model": name, "seed": fit.settings.seed, "n_topics": 0, "npmi_chosen_half": np.nan,
+                      "npmi_held_out": np.nan, "diversity": np.nan} for name in HELDOUT_MODELS]
+            continue
         docs_a = [d for d, a in zip(fit.docs, A) if a]
         toks = fit.tokenizer.tokenize_many(fit.docs)
         toks_a, toks_b = [t for t, a in zip(toks, A) if a], [t for t, a in zip(toks, A) if not a]
@@ -670,8 +683,8 @@ def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Se
             C = ClassTfidfTransformer().fit(M).transform(M.copy())
         cands = _ranked_sparse(C, classes, vocab, CANDIDATES, fit.fillers)
         pairs = _pair_npmi(cands, toks_a)
-        chosen = {"BERTopic (c-TF-IDF)": {t: ws[:n] for t, ws in cands.items()},
-                  "BERTopic (coherence search)": {t: [ws[i] for i in _search_coherent(pairs[t], n)]
+        chosen = {HELDOUT_MODELS[0]: {t: ws[:n] for t, ws in cands.items()},
+                  HELDOUT_MODELS[1]: {t: [ws[i] for i in _search_coherent(pairs[t], n)]
                                                   for t, ws in cands.items()}}
         vec = make_vectorizer(fit.tokenizer)
         counts_a = vec.fit_transform(docs_a)
@@ -680,7 +693,7 @@ def heldout_npmi(fits: dict[int, TopicFit] | Sequence[TopicFit], article_ids: Se
                            counts_a, vocab_a)
         if fit.settings.filler_evenness is not None:
             nmf = nmf.without(filler_words(counts_a, vocab_a, nmf.topics, languages[A], fit.settings.filler_evenness), n)
-        chosen["NMF (fitted on half A)"] = nmf.topic_words
+        chosen[HELDOUT_MODELS[2]] = nmf.topic_words
         for name, words in chosen.items():
             lists = [w for _, w in sorted(words.items()) if len(w)]
             rows.append({"model": name, "seed": fit.settings.seed, "n_topics": len(lists),
