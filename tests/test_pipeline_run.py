@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from xitu.paths import Paths
-from xitu.pipeline import (NotebookFailed, PipelineError, StaleInput, corpus_fingerprint, notebook_context,
+from xitu.pipeline import (NotebookFailed, OutputSkipped, PipelineError, StaleInput, corpus_fingerprint, notebook_context,
                            run, strip_outputs)
 
 PARAMS = "root = None\nfigures_dir = None\nseed = 20261123"
@@ -91,6 +91,35 @@ def test_a_notebook_that_skips_leaves_its_reason_and_the_run_goes_on(project, ca
     manifest = json.loads((project.figures / "RUN.json").read_text())
     assert manifest["notebooks"]["03-stance"]["skipped"] == "no gold labels for this corpus yet"
     assert "skipped the rest of 03-stance.ipynb: no gold labels for this corpus yet" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_skipped_producer_tells_the_reader_why_and_is_not_rerun(project, capsys):
+    """Notebook 02 on a corpus too small to model skips with ``outputs``: the table of the
+    earlier corpus is removed (never read as this corpus's), notebook 03 gets OutputSkipped
+    with the reason and leaves its topic section out, and ``--only 03`` does not rerun 02
+    (rerunning would skip again). Before, 02 failed and 03/04 never ran."""
+    run(project, progress=False)
+    assert (project.processed / "topic_assignments.csv").is_file()
+    _nb(project.notebooks / "02-topics.ipynb", SETUP.format(stem="02-topics"),
+        "ctx.skip('too few documents to model', outputs=['topic_assignments'])")
+    _nb(project.notebooks / "03-stance.ipynb", SETUP.format(stem="03-stance"),
+        "from xitu.pipeline import OutputSkipped\n"
+        "try:\n    t = ctx.read_output('topic_assignments')\nexcept OutputSkipped as e:\n    t = []\n"
+        "    print('left out:', e)\n" + _draw("three", "len(t)"))
+    run(project, progress=False)
+    assert not (project.processed / "topic_assignments.csv").exists()
+    assert sorted(p.name for p in (project.figures / "02-topics").iterdir()) == ["SKIPPED.md"]
+    assert "0" in (project.figures / "03-stance" / "three.csv").read_text().splitlines()[1]
+    ctx = notebook_context("03-stance", str(project.root), str(project.figures / "x"), 20261123)
+    with pytest.raises(OutputSkipped, match="topic_assignments was not written for this corpus: too few documents"):
+        ctx.read_output("topic_assignments")
+    with pytest.raises(StaleInput, match="is missing"):  # another seed: the skip does not stand for it
+        notebook_context("03-stance", str(project.root), str(project.figures / "x"), 7).read_output("topic_assignments")
+    capsys.readouterr()
+    run(project, only=["03"], progress=False)
+    out = capsys.readouterr().out
+    assert "rerunning 02-topics" not in out and "executing 03-stance" in out
 
 
 @pytest.mark.slow

@@ -78,6 +78,10 @@ def test_stance_lines_for_a_corpus_without_chinese_gold_or_without_labels(tmp_pa
     (folder / "SKIPPED.md").write_text("# Skipped\n\nno gold labels for the segments of this corpus yet\n")
     assert results.stance_lines(tmp_path) == [
         "- **Stance**: not evaluated on this corpus: no gold labels for the segments of this corpus yet"]
+    (tmp_path / "02-topics").mkdir()
+    (tmp_path / "02-topics" / "SKIPPED.md").write_text("# Skipped\n\ntopic modelling needs at least 9 different documents\n")
+    assert results.topic_lines(tmp_path) == [
+        "- **Topics**: not modelled on this corpus: topic modelling needs at least 9 different documents"]
 
 
 def test_heldout_lines_are_written_from_the_table(tmp_path):

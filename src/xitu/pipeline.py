@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -74,6 +75,12 @@ SKIP_NOTE = "SKIPPED.md"
 
 class StaleInput(PipelineError):
     """A table from an earlier notebook is missing or was made from another corpus or seed."""
+
+
+class OutputSkipped(StaleInput):
+    """The notebook that writes a table skipped this corpus on purpose (:meth:`NotebookContext.skip`
+    with ``outputs``); the message says why. Rerunning it would not help: a later notebook
+    catches this to leave out what it would have drawn from the table."""
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -128,15 +135,36 @@ def _meta_path(table: Path) -> Path:
     return table.with_name(table.stem + ".meta.json")
 
 
-def output_status(paths: Paths, name: str, seed: int) -> str | None:
-    """``None`` when ``data/processed/<name>.csv`` exists and was made from the current corpus
-    with ``seed``; otherwise the reason it cannot be used."""
-    table = paths.processed / f"{name}.csv"
-    if not table.is_file():
-        return f"{table.name} is missing"
+def _read_meta(table: Path) -> dict | None:
     try:
         meta = json.loads(_meta_path(table).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def output_skipped(paths: Paths, name: str, seed: int) -> str | None:
+    """The reason the notebook that writes ``data/processed/<name>.csv`` gave for skipping the
+    current corpus with ``seed`` (:meth:`NotebookContext.skip`), or ``None`` when it did not."""
+    meta = _read_meta(paths.processed / f"{name}.csv")
+    if not meta or not meta.get("skipped"):
+        return None
+    if meta.get("corpus") != corpus_fingerprint(paths.processed) or meta.get("seed") != seed:
+        return None
+    return str(meta["skipped"])
+
+
+def output_status(paths: Paths, name: str, seed: int) -> str | None:
+    """``None`` when ``data/processed/<name>.csv`` exists and was made from the current corpus
+    with ``seed``, or when the notebook that writes it skipped this corpus and seed on purpose
+    (:func:`output_skipped`: rerunning it would not help); otherwise the reason it cannot be used."""
+    table = paths.processed / f"{name}.csv"
+    if output_skipped(paths, name, seed) is not None:
+        return None
+    if not table.is_file():
+        return f"{table.name} is missing"
+    meta = _read_meta(table)
+    if meta is None:
         return f"{table.name} has no fingerprint ({_meta_path(table).name})"
     current = corpus_fingerprint(paths.processed)
     if meta.get("corpus") != current:
@@ -163,13 +191,21 @@ class NotebookContext:
 
         return save_figure(fig, data, name, self.figures)
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, outputs: Sequence[str] = ()) -> None:
         """Stop this notebook on purpose, saying why (for a corpus it cannot handle yet, such
         as one without gold labels). Its figure folder then holds only a ``SKIPPED.md`` with
         the reason, so no figure drawn from another corpus stays beside the new ones, and
-        ``xitu run`` goes on with the next notebook. Raises :class:`NotebookSkipped`."""
+        ``xitu run`` goes on with the next notebook. Each table named in ``outputs`` (those it
+        would have written with :meth:`write_output`) is removed and its fingerprint records
+        the reason, so a later notebook's :meth:`read_output` raises :class:`OutputSkipped`
+        with it instead of reading a table of another corpus. Raises :class:`NotebookSkipped`."""
         from xitu.io import atomic_write_text
 
+        for name in outputs:
+            path = self.paths.processed / f"{name}.csv"
+            meta = {"corpus": self.fingerprint, "seed": self.seed, "rows": 0, "skipped": reason}
+            atomic_write_text(_meta_path(path), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+            path.unlink(missing_ok=True)
         atomic_write_text(self.figures / SKIP_NOTE, f"# Skipped\n\n{reason}\n")
         raise NotebookSkipped(reason)
 
@@ -198,7 +234,12 @@ class NotebookContext:
 
     def read_output(self, name: str, **read_csv_kw) -> pd.DataFrame:
         """Read a table an earlier notebook wrote; raises :class:`StaleInput` when it is
-        missing or was made from another corpus or seed (never joins stale ids)."""
+        missing or was made from another corpus or seed (never joins stale ids), and
+        :class:`OutputSkipped` (a kind of :class:`StaleInput`) when that notebook skipped this
+        corpus on purpose."""
+        skipped = output_skipped(self.paths, name, self.seed)
+        if skipped is not None:
+            raise OutputSkipped(f"{name} was not written for this corpus: {skipped}")
         reason = output_status(self.paths, name, self.seed)
         if reason:
             raise StaleInput(f"{reason}: rerun the notebook that writes it (`xitu run`, or "

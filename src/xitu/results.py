@@ -109,8 +109,21 @@ def _missing(value) -> bool:
 NOT_MIXED = "not measured (one language)"
 
 
+def _skip_reason(figures: Path, notebook: str) -> str | None:
+    """The reason a notebook gave for skipping this corpus (its ``SKIPPED.md``), or ``None``."""
+    from xitu.pipeline import SKIP_NOTE
+
+    note = figures / notebook / SKIP_NOTE
+    if not note.is_file():
+        return None
+    return " ".join(note.read_text(encoding="utf-8").replace("# Skipped", "").split())
+
+
 def topic_lines(figures: Path) -> list[str]:
     """Topic model quality against the baselines and the targets."""
+    reason = _skip_reason(figures, "02-topics")
+    if reason is not None:
+        return [f"- **Topics**: not modelled on this corpus: {reason}"]
     mc = _read(figures / "02-topics" / "model_comparison.csv")
     if mc is None or "model" not in mc:
         return []
@@ -222,9 +235,8 @@ def word_rule_lines(figures: Path) -> list[str]:
 
 def stance_lines(figures: Path) -> list[str]:
     """Stance classifier quality (grouped by article), transfer checks and targets."""
-    skipped = figures / "03-stance" / "SKIPPED.md"
-    if skipped.is_file():
-        reason = " ".join(skipped.read_text(encoding="utf-8").replace("# Skipped", "").split())
+    reason = _skip_reason(figures, "03-stance")
+    if reason is not None:
         return [f"- **Stance**: not evaluated on this corpus: {reason}"]
     scores = _read(figures / "03-stance" / "scores.csv")
     if scores is None or "scheme" not in scores:

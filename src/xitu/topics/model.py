@@ -33,6 +33,8 @@ __all__ = [
     "topic_centroids",
     "auto_outlier_threshold",
     "reduce_outliers",
+    "MIN_DISTINCT_DOCS",
+    "too_few_documents",
     "fit_bertopic",
     "topic_terms",
     "filler_words",
@@ -727,6 +729,18 @@ def center_languages(embeddings: np.ndarray, languages: Sequence[str], min_docs:
 MIN_DISTINCT_DOCS = 9
 
 
+def too_few_documents(docs: Sequence[str]) -> str | None:
+    """Why ``docs`` cannot be topic-modelled (fewer than :data:`MIN_DISTINCT_DOCS` different
+    texts), or ``None`` when there are enough. :func:`fit_bertopic` raises with this message;
+    notebook 02 checks it first and skips the corpus with it."""
+    docs = list(docs)
+    n_distinct = len(set(docs))
+    if n_distinct >= MIN_DISTINCT_DOCS:
+        return None
+    return (f"topic modelling needs at least {MIN_DISTINCT_DOCS} different documents, got {n_distinct} "
+            f"(of {len(docs)}): with fewer, UMAP and HDBSCAN find no cluster; read them instead")
+
+
 def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tokenizer: Tokenizer | None = None,
                  embeddings: np.ndarray | None = None, progress: bool = False,
                  languages: Sequence[str] | None = None) -> TopicFit:
@@ -751,9 +765,9 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
 
     docs = check_texts(docs)  # one string, None or NaN: a message, not "None" read as a word
     n_distinct = len(set(docs))
-    if n_distinct < MIN_DISTINCT_DOCS:
-        raise ValueError(f"topic modelling needs at least {MIN_DISTINCT_DOCS} different documents, got {n_distinct} "
-                         f"(of {len(docs)}): with fewer, UMAP and HDBSCAN find no cluster; read them instead")
+    too_few = too_few_documents(docs)
+    if too_few:
+        raise ValueError(too_few)
     s = settings.resolved(len(docs))
     t0 = time.perf_counter()
     embedder = None
