@@ -163,7 +163,8 @@ def test_fit_without_outliers_left_is_not_reduced_again(segments, tokenizer):
     """With threshold 0 every outlier is reassigned; BERTopic then raises on a second
     reduction, our guard does not."""
     docs = list(segments["text"])
-    f = T.fit_bertopic(docs, T.TopicSettings(seed=SEED, outlier_threshold=0.0), tokenizer)
+    f = T.fit_bertopic(docs, T.TopicSettings(seed=SEED, outlier_strategy="embeddings", outlier_threshold=0.0),
+                       tokenizer)
     assert (f.topics_raw == T.OUTLIER).any() and f.outlier_share == 0.0
     assert -1 not in f.model.topic_sizes_
     with pytest.raises(ValueError, match="No outliers"):
@@ -174,7 +175,45 @@ def test_fit_without_outliers_left_is_not_reduced_again(segments, tokenizer):
     assert f.model.topic_embeddings_.shape[0] == f.n_topics
 
 
-def test_outlier_reduction_respects_the_threshold(fit):
+def _arc(degrees) -> np.ndarray:
+    a = np.radians(np.asarray(degrees, dtype=float))
+    return np.column_stack([np.cos(a), np.sin(a), np.zeros_like(a)])
+
+
+def test_outliers_join_the_topic_of_their_neighbours_not_the_nearest_centroid():
+    """A long cluster (an arc from 0° to 90°) and a tight one (110°–114°); an outlier at 95°
+    lies next to the long cluster's end but nearer the tight cluster's centre than the long
+    one's (45°). Its neighbours put it in the long cluster; the centroid rule of
+    ``outlier_strategy="embeddings"`` puts it in the tight one."""
+    E = _arc([*range(0, 92, 2), *range(110, 115), 95])
+    topics = np.array([0] * 46 + [1] * 5 + [T.OUTLIER])
+    by_neighbours = T.reassign_by_neighbours(topics, E, k=5)
+    assert by_neighbours[-1] == 0
+    np.testing.assert_array_equal(by_neighbours[:-1], topics[:-1])  # members stay where they are
+    by_centroid = T.reduce_outliers(None, [""] * len(E), topics, E, "embeddings", 0.0)
+    assert by_centroid[-1] == 1
+    assert topics[-1] == T.OUTLIER  # the input is not changed
+
+
+def test_an_outlier_among_outliers_stays_one_and_a_tie_goes_to_the_nearest():
+    E = _arc([0, 2, 4, 60, 62, 64, 120, 121, 122, 124, 90])
+    topics = np.array([0, 0, 0, 1, 1, 1, T.OUTLIER, T.OUTLIER, T.OUTLIER, T.OUTLIER, T.OUTLIER])
+    out = T.reassign_by_neighbours(topics, E, k=3)
+    assert (out[6:10] == T.OUTLIER).all()  # their 2 nearest others are outliers too
+    assert out[10] == 1  # 90°: its two nearest others are 64° and 62° (topic 1), not the outliers at 120°
+    tie = T.reassign_by_neighbours(np.array([0, 1, T.OUTLIER]), _arc([0, 50, 20]), k=3)
+    assert tie[2] == 0  # one vote each: the nearer neighbour (0°, 20° away) wins
+
+
+def test_duplicate_outliers_are_placed_alike():
+    E = _arc([0, 2, 4, 60, 62, 64, 6, 6])
+    topics = np.array([0, 0, 0, 1, 1, 1, T.OUTLIER, T.OUTLIER])
+    out = T.reassign_by_neighbours(topics, E, k=3)
+    assert out[6] == out[7] == 0
+
+
+def test_outlier_reduction_respects_the_threshold(segments, tokenizer):
+    fit = T.fit_bertopic(list(segments["text"]), T.TopicSettings(seed=SEED, outlier_strategy="embeddings"), tokenizer)
     raw_out = fit.topics_raw == T.OUTLIER
     assert raw_out.any()
     assert fit.outlier_share <= fit.outlier_share_raw
@@ -358,7 +397,10 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match="embedding backend"):
         T.TopicSettings(embedding="bert-from-the-hub").resolved(100)
     s = T.TopicSettings().resolved(100_000)
-    assert s.min_cluster_size == 1000 and s.min_samples == 2
+    assert s.min_cluster_size == 1000 and s.min_samples == 1000  # HDBSCAN's default: min_samples = min_cluster_size
+    assert T.TopicSettings(min_samples=2).resolved(100_000).min_samples == 2
+    with pytest.raises(ValueError, match="outlier_strategy"):
+        T.TopicSettings(outlier_strategy="nearest").resolved(100)
     assert T.TopicSettings().resolved(380).min_cluster_size == 11
     assert T.TopicSettings().resolved(36).min_cluster_size == 3
 

@@ -24,12 +24,13 @@ BERTopic, as used here
   rounded before HDBSCAN; BLAS is limited to one thread; topic ids are numbered by size,
   ties by first member; words are sorted by (−score, word); numbers written are rounded to
   4 significant digits. ``tests/test_invariance_topics.py`` checks it.
-* **HDBSCAN** (``min_cluster_size`` scaled to the corpus, ``"leaf"`` selection, see
-  :class:`~xitu.topics.model.TopicSettings`). Identical texts get identical embeddings and
-  identical rows are merged before UMAP.
-* **Outliers** (topic ``-1``) are reassigned to the nearest topic centroid when their cosine
-  similarity reaches a threshold set from the data (the 2% quantile of the clustered
-  documents' similarity to their own topic).
+* **HDBSCAN** (``min_cluster_size`` scaled to the corpus, ``min_samples`` HDBSCAN's default
+  (the same), ``"leaf"`` selection, see :class:`~xitu.topics.model.TopicSettings`).
+  Identical texts get identical embeddings and identical rows are merged before UMAP.
+* **Outliers** (topic ``-1``) join the topic most of their clustered nearest neighbours (UMAP's
+  exact neighbour graph) belong to, and stay outliers when none of them is clustered
+  (:func:`~xitu.topics.model.reassign_by_neighbours`; the nearest-centroid rule is
+  ``outlier_strategy="embeddings"``).
 * **c-TF-IDF** through ``CountVectorizer(tokenizer=Tokenizer())`` in BERTopic's manual mode
   (our clusters as ``y``), ``language=None`` so that BERTopic's English-only cleaning (which
   deletes every non-ASCII character) is never applied. Topic words leave out the words spread
