@@ -205,6 +205,19 @@ def test_an_outlier_among_outliers_stays_one_and_a_tie_goes_to_the_nearest():
     assert tie[2] == 0  # one vote each: the nearer neighbour (0°, 20° away) wins
 
 
+def test_outliers_reached_only_through_outliers_join_in_later_rounds():
+    """A chain: cluster 0 = rows 0–2; outliers 3 → 4 → 5 each have one earlier link as their
+    nearest neighbour; row 6 is an outlier whose neighbours are outliers with no path to a
+    cluster (rows 6–7 point at each other only)."""
+    idx = np.array([[0, 1, 2], [1, 0, 2], [2, 1, 0], [3, 2, 4], [4, 3, 5], [5, 4, 3], [6, 7, 7], [7, 6, 6]])
+    topics = np.array([0, 0, 0, T.OUTLIER, T.OUTLIER, T.OUTLIER, T.OUTLIER, T.OUTLIER])
+    E = np.eye(8)  # distinct rows; the graph is given
+    out = T.reassign_by_neighbours(topics, E, knn=(idx, None, None))
+    assert out.tolist() == [0, 0, 0, 0, 0, 0, T.OUTLIER, T.OUTLIER]
+    with pytest.raises(ValueError, match="neighbour graph of 3 rows"):
+        T.reassign_by_neighbours(topics, E, knn=(idx[:3], None, None))
+
+
 def test_duplicate_outliers_are_placed_alike():
     E = _arc([0, 2, 4, 60, 62, 64, 6, 6])
     topics = np.array([0, 0, 0, 1, 1, 1, T.OUTLIER, T.OUTLIER])
@@ -397,7 +410,9 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match="embedding backend"):
         T.TopicSettings(embedding="bert-from-the-hub").resolved(100)
     s = T.TopicSettings().resolved(100_000)
-    assert s.min_cluster_size == 1000 and s.min_samples == 1000  # HDBSCAN's default: min_samples = min_cluster_size
+    # HDBSCAN's default (min_samples = min_cluster_size), bounded for cost
+    assert s.min_cluster_size == 1000 and s.min_samples == T.MAX_DEFAULT_MIN_SAMPLES == 100
+    assert T.TopicSettings().resolved(1000).min_samples == 30
     assert T.TopicSettings(min_samples=2).resolved(100_000).min_samples == 2
     with pytest.raises(ValueError, match="outlier_strategy"):
         T.TopicSettings(outlier_strategy="nearest").resolved(100)

