@@ -42,6 +42,7 @@ __all__ = [
     "fit_bertopic",
     "topic_terms",
     "topic_doc_freq",
+    "class_counts",
     "filler_words",
     "round_sig",
     "center_languages",
@@ -661,7 +662,8 @@ def reduce_outliers(model, docs: Sequence[str], topics: np.ndarray, embeddings: 
     return topics
 
 
-def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None, k: int = 15) -> np.ndarray:
+def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None, k: int = 15,
+                           decimals: int = 2) -> np.ndarray:
     """Outliers (topic -1) join the topic most of their clustered nearest neighbours belong
     to, a tie going to the topic of the nearest of them; repeated in rounds, so that an
     outlier whose neighbours are all outliers joins once they have a topic (label
@@ -669,8 +671,8 @@ def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None,
     neighbours to a clustered document stays an outlier.
 
     The neighbours are those of UMAP's exact graph (:func:`neighbour_graph`, passed as
-    ``knn``; computed with ``k`` neighbours and 2 decimals, BLAS on one thread, when
-    ``None``), among the distinct embedding rows, so the rule looks at the neighbourhoods
+    ``knn``; computed with ``k`` neighbours and ``decimals``, BLAS on one thread, when
+    ``None``: the PCA reducer and UMAP's own search share no graph), among the distinct embedding rows, so the rule looks at the neighbourhoods
     the clustering saw. Each round reads only the previous round's topics, and votes are
     whole numbers, so the result depends only on the graph (whose ties of rounded distance
     are broken by row order, as UMAP's are). Identical rows count as one, with the topic of
@@ -689,7 +691,7 @@ def reassign_by_neighbours(topics: np.ndarray, embeddings: np.ndarray, knn=None,
     if knn is None:
         E = np.asarray(embeddings, dtype=np.float64)[first]
         with threadpool_limits(1):
-            knn = exact_knn(E, max(2, min(k, len(E))), 2)
+            knn = exact_knn(E, max(2, min(k, len(E))), decimals)
     idx = np.asarray(knn[0], dtype=np.int64)
     if idx.shape[0] != len(first):
         raise ValueError(f"a neighbour graph of {idx.shape[0]} rows for {len(first)} distinct embeddings")
@@ -797,7 +799,7 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq=None
     offset = 1 if model._outliers else 0  # c_tf_idf_ rows: -1 first when there are outliers
     words, by_lang = {}, {}
     df_ids, df_matrix = doc_freq if doc_freq is not None else ([], None)
-    df_row = {t: np.asarray(df_matrix[i].todense()).ravel() for i, t in enumerate(df_ids) if t in set(ids)}
+    df_row = {t: np.asarray(df_matrix[i].todense()).ravel() for i, t in enumerate(df_ids) if t in model.topic_sizes_}
     for t in ids:
         row = np.asarray(C[t + offset].todense()).ravel()
         score = round_sig(row, 10)
@@ -808,7 +810,7 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq=None
         by_lang[int(t)] = {}
         for lang, mine in (("en", ~is_zh[order]), ("zh", is_zh[order])):
             ranked = order[mine]
-            if doc_freq is not None and t in df_row:
+            if t in df_row:
                 shared = df_row[t][ranked] >= 2
                 if shared.any():
                     ranked = ranked[shared]  # in c-TF-IDF order
@@ -816,19 +818,27 @@ def topic_terms(model, topn: int, exclude: Iterable[str] = (), doc_freq=None
     return words, by_lang
 
 
-def topic_doc_freq(counts, topics: np.ndarray):
-    """In how many of each topic's documents each word of ``counts`` (documents × words)
-    occurs: ``(topic ids, sparse topics × words matrix)``, rows in the order of the ids."""
+def class_counts(counts, topics: np.ndarray, binary: bool = False):
+    """Per topic, the sum of its documents' rows of ``counts`` (documents × words; with
+    ``binary``, in how many of its documents each word occurs): ``(topic ids, sparse
+    topics × words matrix of float64)``, rows in the order of the sorted ids (outliers first)."""
     from scipy import sparse
 
-    X = sparse.csr_matrix(counts)
-    X.data = np.ones_like(X.data)
+    X = sparse.csr_matrix(counts, dtype=np.float64)
+    if binary:
+        X.data = np.ones_like(X.data)
     topics = np.asarray(topics)
     ids = sorted(set(topics.tolist()))
     row = {t: i for i, t in enumerate(ids)}
     member = sparse.csr_matrix((np.ones(len(topics)), ([row[t] for t in topics.tolist()], np.arange(len(topics)))),
                                shape=(len(ids), len(topics)))
     return ids, sparse.csr_matrix(member @ X)
+
+
+def topic_doc_freq(counts, topics: np.ndarray):
+    """In how many of each topic's documents each word of ``counts`` (documents × words)
+    occurs: :func:`class_counts` with ``binary=True``."""
+    return class_counts(counts, topics, binary=True)
 
 
 def center_languages(embeddings: np.ndarray, languages: Sequence[str], min_docs: int = 5) -> np.ndarray:
@@ -915,11 +925,10 @@ def fit_bertopic(docs: Sequence[str], settings: TopicSettings | None = None, tok
         embeddings = center_languages(embeddings, languages)
     knn = neighbour_graph(embeddings, s) if s.reducer == "umap" else None
     reduced, umap_model = reduce_dimensions(embeddings, s, knn=knn)
-    if knn is None and s.outlier_strategy == "neighbours":  # PCA, or UMAP's own search: the same graph, exact
-        knn = neighbour_graph(embeddings, replace(s, knn_decimals=s.knn_decimals if s.knn_decimals is not None else 2))
     raw, probs = cluster(reduced, s)
     if s.outlier_strategy == "neighbours":
-        reduced_topics = reassign_by_neighbours(raw, embeddings, knn, s.n_neighbors)
+        reduced_topics = reassign_by_neighbours(raw, embeddings, knn, s.n_neighbors,
+                                                s.knn_decimals if s.knn_decimals is not None else 2)
     else:
         threshold = s.outlier_threshold
         if threshold is None:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from xitu.text import Tokenizer
-from xitu.topics.model import (OUTLIER, TopicFit, TopicSettings, embed_unique, filler_words, fit_baseline,
-                               fit_bertopic, make_embedder, make_vectorizer, outlier_share)
+from xitu.topics.model import (OUTLIER, TopicFit, TopicSettings, class_counts, embed_unique, filler_words,
+                               fit_baseline, fit_bertopic, make_embedder, make_vectorizer, outlier_share)
 
 # --------------------------------------------------------------------------- quality
 
@@ -366,21 +366,6 @@ WORD_RULES = {
 UPPER_BOUND = "upper bound: any words among the best c-TF-IDF words"
 
 
-def _class_counts(fit: TopicFit, binary: bool = False):
-    """The fit's documents × words counts, the topic ids with documents (outliers first, as
-    BERTopic keeps them) and the topics × words count matrix (sparse)."""
-    from scipy import sparse
-
-    counts = sparse.csr_matrix(fit.model.vectorizer_model.transform(fit.docs), dtype=np.float64)
-    if binary:
-        counts.data = np.ones_like(counts.data)
-    classes = sorted(set(fit.topics.tolist()))
-    onehot = sparse.csr_matrix((np.ones(len(fit.topics)), ([classes.index(t) for t in fit.topics.tolist()],
-                                                           np.arange(len(fit.topics)))),
-                               shape=(len(classes), len(fit.topics)))
-    return counts, classes, sparse.csr_matrix(onehot @ counts)
-
-
 def _ranked_sparse(scores, classes: list[int], vocab: np.ndarray, topn: int,
                    exclude: Iterable[str]) -> dict[int, list[str]]:
     """Each topic's ``topn`` words by (−score, word) among its stored entries with a positive
@@ -520,8 +505,9 @@ def topic_word_rules(fit: TopicFit, topn: int | None = None, texts=None,
 
     topn = topn or fit.settings.top_n_words
     vocab = np.asarray(fit.model.vectorizer_model.get_feature_names_out(), dtype=object)
-    _, classes, M = _class_counts(fit)
-    _, _, B = _class_counts(fit, binary=True)
+    counts = fit.model.vectorizer_model.transform(fit.docs)
+    classes, M = class_counts(counts, fit.topics)  # topic ids with documents, outliers first as BERTopic keeps them
+    _, B = class_counts(counts, fit.topics, binary=True)
     names = list(WORD_RULES)
     out: dict[str, dict[int, list[str]]] = {names[0]: fit.topic_words(topn)}
 
