@@ -37,7 +37,8 @@ import pandas as pd
 
 from xitu.settings import TARGETS, TOPIC_SEEDS
 from xitu.text import Tokenizer
-from xitu.topics.model import TopicSettings, topic_documents
+from xitu.topics.model import (TopicSettings, embed_unique, fit_baseline, make_embedder, make_vectorizer,
+                               topic_documents)
 from xitu.topics.quality import compare_models, summarise_comparison
 
 __all__ = ["BEFORE", "PROSE", "check_folders", "read_storylines", "load_check_corpus", "check_corpus", "main"]
@@ -136,8 +137,6 @@ def check_corpus(docs: pd.DataFrame, storylines: pd.Series | None = None, settin
     and NMF's topics against the storylines."""
     from sklearn.metrics import adjusted_rand_score
 
-    from xitu.topics.model import embed_unique, make_embedder
-
     settings = settings or TopicSettings()
     tokenizer = tokenizer or Tokenizer()
     texts = docs["text"].tolist()
@@ -156,8 +155,6 @@ def check_corpus(docs: pd.DataFrame, storylines: pd.Series | None = None, settin
     if storylines is not None:
         row["storyline_ari"] = round(float(np.mean([adjusted_rand_score(storylines, f.topics) for f in fits.values()])), 3)
         # the NMF fits of compare_models are not kept: refit them the same way (same seeds, same k)
-        from xitu.topics.model import fit_baseline, make_vectorizer
-
         vec = make_vectorizer(tokenizer)
         counts = vec.fit_transform(texts)
         vocab = vec.get_feature_names_out()
@@ -200,8 +197,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if n_issues:
             print(f"{name}: ingest noted {n_issues} issue(s); `xitu ingest` on a copy of the folder lists them")
-        from xitu.topics.model import embed_unique, make_embedder
-
         emb = embed_unique(make_embedder(TopicSettings(), tokenizer), docs["text"].tolist())
         for vname, kw in variants.items():
             row = {"corpus": name, "settings": vname,
